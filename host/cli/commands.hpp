@@ -1,0 +1,20 @@
+// Subcommands of the petlab CLI. Each file adds one command to the app; main.cpp wires them up.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+namespace petlab::cli {
+
+/// Options every subcommand may read.
+struct GlobalOptions {
+  std::string log_level = "warn";
+  std::vector<std::string> plugin_paths;
+};
+
+void add_methods_command(CLI::App& app, const GlobalOptions& global);
+void add_plugins_command(CLI::App& app, const GlobalOptions& global);
+
+}  // namespace petlab::cli

@@ -1,0 +1,164 @@
+#include "plugin/host_services.hpp"
+
+#include "core/error.hpp"
+#include "core/version.hpp"
+
+#include <cstdio>
+#include <cstring>
+
+namespace petlab {
+namespace {
+
+ModelBinding& binding(petlab_model_t* model) { return *reinterpret_cast<ModelBinding*>(model); }
+
+void write_error(petlab_error_t* error, const char* message) {
+  if (error != nullptr) std::snprintf(error->message, PETLAB_ERROR_CAPACITY, "%s", message);
+}
+
+/// The host's half of the no-exceptions rule: every table function goes through here.
+template <class Fn>
+petlab_status_t guarded(petlab_error_t* error, Fn&& fn) noexcept {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    write_error(error, e.what());
+    return PETLAB_ERR_RUNTIME;
+  } catch (...) {
+    write_error(error, "unknown host error");
+    return PETLAB_ERR_RUNTIME;
+  }
+}
+
+petlab_status_t fail(petlab_error_t* error, petlab_status_t status, const std::string& message) {
+  write_error(error, message.c_str());
+  return status;
+}
+
+uint32_t site_count(petlab_model_t* model) {
+  return model == nullptr ? 0 : static_cast<uint32_t>(binding(model).surface->sites.size());
+}
+
+petlab_status_t site_info(petlab_model_t* model, uint32_t index, petlab_site_info_t* out, petlab_error_t* error) {
+  return guarded(error, [&] {
+    if (model == nullptr || out == nullptr) return fail(error, PETLAB_ERR_INVALID_ARGUMENT, "null model or output");
+    const auto& sites = binding(model).surface->sites;
+    if (index >= sites.size()) return fail(error, PETLAB_ERR_NOT_FOUND, "site index out of range");
+    if (out->header.struct_size < sizeof(petlab_site_info_t))
+      return fail(error, PETLAB_ERR_VERSION, "petlab_site_info_t is smaller than ABI 1.0's");
+    const Site& s = sites.at(index);
+    *out = {PETLAB_HEADER_INIT(petlab_site_info_t),
+            s.name.c_str(),
+            s.kind,
+            s.stack.c_str(),
+            s.layer,
+            s.in_features,
+            s.out_features,
+            s.num_heads,
+            s.head_dim,
+            s.weight.c_str(),
+            s.bias.c_str()};
+    return PETLAB_OK;
+  });
+}
+
+uint32_t param_count(petlab_model_t* model) {
+  return model == nullptr ? 0 : static_cast<uint32_t>(binding(model).surface->params.all().size());
+}
+
+petlab_status_t param_info(petlab_model_t* model, uint32_t index, petlab_param_info_t* out, petlab_error_t* error) {
+  return guarded(error, [&] {
+    if (model == nullptr || out == nullptr) return fail(error, PETLAB_ERR_INVALID_ARGUMENT, "null model or output");
+    auto& params = binding(model).surface->params.all();
+    if (index >= params.size()) return fail(error, PETLAB_ERR_NOT_FOUND, "parameter index out of range");
+    if (out->header.struct_size < sizeof(petlab_param_info_t))
+      return fail(error, PETLAB_ERR_VERSION, "petlab_param_info_t is smaller than ABI 1.0's");
+    Parameter& p = params[index];
+    *out = {PETLAB_HEADER_INIT(petlab_param_info_t),
+            p.name.c_str(),
+            p.tags.c_str(),
+            p.owner.c_str(),
+            p.layer,
+            p.trainable() ? 1 : 0,
+            reinterpret_cast<petlab_tensor_t*>(&p.tensor)};
+    return PETLAB_OK;
+  });
+}
+
+petlab_status_t create_parameter(petlab_model_t* model, const char* name, const char* tags, int32_t layer,
+                                 const petlab_tensor_t* value, petlab_tensor_t** out, petlab_error_t* error) {
+  return guarded(error, [&] {
+    if (model == nullptr || name == nullptr || *name == '\0' || value == nullptr)
+      return fail(error, PETLAB_ERR_INVALID_ARGUMENT, "create_parameter needs a model, a name and a tensor");
+    auto& b = binding(model);
+    const auto& tensor = *reinterpret_cast<const at::Tensor*>(value);
+    if (!tensor.defined()) return fail(error, PETLAB_ERR_INVALID_ARGUMENT, "parameter tensor is undefined");
+    const std::string full = b.method_id + "/" + name;
+    if (b.surface->params.find(full) != nullptr)
+      return fail(error, PETLAB_ERR_INVALID_ARGUMENT, "parameter '" + full + "' already exists");
+    // A parameter is a leaf of its own: detach from whatever graph built the initial value.
+    at::Tensor leaf = tensor.detach().requires_grad_(true);
+    Parameter& stored = b.surface->params.add({full, leaf, tags != nullptr ? tags : "", b.method_id, layer});
+    if (out != nullptr) *out = reinterpret_cast<petlab_tensor_t*>(&stored.tensor);
+    return PETLAB_OK;
+  });
+}
+
+petlab_status_t set_trainable(petlab_model_t* model, const char* name, int32_t trainable, petlab_error_t* error) {
+  return guarded(error, [&] {
+    if (model == nullptr || name == nullptr) return fail(error, PETLAB_ERR_INVALID_ARGUMENT, "null model or name");
+    Parameter* p = binding(model).surface->params.find(name);
+    if (p == nullptr) return fail(error, PETLAB_ERR_NOT_FOUND, std::string("no parameter named '") + name + "'");
+    if (trainable != 0 && !p->tensor.is_floating_point())
+      return fail(error, PETLAB_ERR_INVALID_ARGUMENT, std::string("parameter '") + name + "' is not floating point");
+    p->tensor.requires_grad_(trainable != 0);
+    return PETLAB_OK;
+  });
+}
+
+petlab_status_t add_hook(petlab_model_t* model, const char* site, petlab_hook_fn fn, void* user_data,
+                         petlab_free_fn free_user_data, petlab_hook_id_t* out, petlab_error_t* error) {
+  return guarded(error, [&] {
+    if (model == nullptr || site == nullptr || fn == nullptr)
+      return fail(error, PETLAB_ERR_INVALID_ARGUMENT, "add_hook needs a model, a site and a function");
+    auto& b = binding(model);
+    if (!b.surface->sites.find(site))
+      return fail(error, PETLAB_ERR_NOT_FOUND, std::string("no site named '") + site + "'");
+    const auto id = b.surface->sites.add_hook(site, fn, user_data, free_user_data, b.method_id, b.keepalive);
+    if (out != nullptr) *out = id;
+    return PETLAB_OK;
+  });
+}
+
+petlab_status_t remove_hook(petlab_model_t* model, petlab_hook_id_t id, petlab_error_t* error) {
+  return guarded(error, [&] {
+    if (model == nullptr) return fail(error, PETLAB_ERR_INVALID_ARGUMENT, "null model");
+    if (!binding(model).surface->sites.remove_hook(id))
+      return fail(error, PETLAB_ERR_NOT_FOUND, "no hook with id " + std::to_string(id));
+    return PETLAB_OK;
+  });
+}
+
+const petlab_host_model_v1_t kModelV1 = {PETLAB_HEADER_INIT(petlab_host_model_v1_t),
+                                         &site_count,
+                                         &site_info,
+                                         &param_count,
+                                         &param_info,
+                                         &create_parameter,
+                                         &set_trainable,
+                                         &add_hook,
+                                         &remove_hook};
+
+const void* get_extension(const petlab_host_t* host, const char* name) {
+  if (host == nullptr || name == nullptr) return nullptr;
+  if (std::strcmp(name, PETLAB_HOST_MODEL_V1) == 0) return &kModelV1;
+  if (std::strcmp(name, PETLAB_HOST_LOG_V1) == 0) return host->host_data;
+  return nullptr;
+}
+
+}  // namespace
+
+petlab_host_t make_host_services(const petlab_host_log_v1_t* log) {
+  return {PETLAB_HEADER_INIT(petlab_host_t), PETLAB_VERSION, &get_extension, const_cast<petlab_host_log_v1_t*>(log)};
+}
+
+}  // namespace petlab
