@@ -15,6 +15,13 @@ struct GlobalOptions {
 };
 
 void add_methods_command(CLI::App& app, const GlobalOptions& global);
+void add_forward_command(CLI::App& app, const GlobalOptions& global);
 void add_plugins_command(CLI::App& app, const GlobalOptions& global);
+void add_tasks_command(CLI::App& app, const GlobalOptions& global);
+void add_score_command(CLI::App& app, const GlobalOptions& global);
+/// `data` with its subcommands `stats` and `fetch`.
+void add_data_command(CLI::App& app, const GlobalOptions& global);
+void add_data_stats_command(CLI::App& data);
+void add_data_fetch_command(CLI::App& data);
 
 }  // namespace petlab::cli

@@ -17,7 +17,11 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&global] { petlab::log::set_level(global.log_level); });
 
   petlab::cli::add_methods_command(app, global);
+  petlab::cli::add_forward_command(app, global);
   petlab::cli::add_plugins_command(app, global);
+  petlab::cli::add_tasks_command(app, global);
+  petlab::cli::add_data_command(app, global);
+  petlab::cli::add_score_command(app, global);
 
   try {
     app.parse(argc, argv);

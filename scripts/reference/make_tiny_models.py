@@ -44,14 +44,17 @@ def random_batch(vocab, batch=5, max_len=13, pad_id=0, low=3, seed=0):
     return ids, mask, types
 
 
-def add_tokenizer(model_dir, family):
+def add_tokenizer(model_dir, family, default_vocab):
+    """Writes the family's tokenizer (tokenizer_assets.py) into model_dir; returns the vocabulary size the
+    model needs so that every id the tokenizer produces has an embedding."""
+    model_dir.mkdir(parents=True, exist_ok=True)
     try:
         import tokenizer_assets
     except ImportError:
-        return
+        return default_vocab
     make = {"wordpiece": "make_wordpiece", "bpe": "make_byte_level_bpe", "spm": "make_sentencepiece"}[family]
-    if hasattr(tokenizer_assets, make):
-        getattr(tokenizer_assets, make)(model_dir)
+    getattr(tokenizer_assets, make)(model_dir)
+    return max(default_vocab, len(tf.AutoTokenizer.from_pretrained(str(model_dir))))
 
 
 def encoder_reference(model, ids, mask, types=None):
@@ -63,14 +66,14 @@ def encoder_reference(model, ids, mask, types=None):
 
 
 def write_bert_like(out, name, config_cls, model_cls, family, pad_id, seed):
+    model_dir = out / name / "model"
+    vocab = add_tokenizer(model_dir, family, default_vocab=120)
     seeded(seed)
-    config = config_cls(vocab_size=120, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+    config = config_cls(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
                         intermediate_size=48, max_position_embeddings=40, type_vocab_size=2,
                         pad_token_id=pad_id, hidden_act="gelu")
     model = model_cls(config).eval()
-    model_dir = out / name / "model"
     model.save_pretrained(model_dir, safe_serialization=True)
-    add_tokenizer(model_dir, family)
     ids, mask, types = random_batch(config.vocab_size, pad_id=pad_id, seed=seed)
     if name == "roberta":
         types = torch.zeros_like(types)  # RoBERTa has one segment type
@@ -80,15 +83,15 @@ def write_bert_like(out, name, config_cls, model_cls, family, pad_id, seed):
 
 
 def write_t5(out, name, feed_forward_proj, tie, seed):
+    model_dir = out / name / "model"
+    vocab = add_tokenizer(model_dir, "spm", default_vocab=110)
     seeded(seed)
-    config = tf.T5Config(vocab_size=110, d_model=32, d_kv=8, d_ff=48, num_layers=2, num_decoder_layers=3,
+    config = tf.T5Config(vocab_size=vocab, d_model=32, d_kv=8, d_ff=48, num_layers=2, num_decoder_layers=3,
                          num_heads=4, relative_attention_num_buckets=8, relative_attention_max_distance=20,
                          feed_forward_proj=feed_forward_proj, tie_word_embeddings=tie, dropout_rate=0.1,
                          pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)
     model = tf.T5ForConditionalGeneration(config).eval()
-    model_dir = out / name / "model"
     model.save_pretrained(model_dir, safe_serialization=True)
-    add_tokenizer(model_dir, "spm")
     ids, mask, _ = random_batch(config.vocab_size, pad_id=0, low=2, seed=seed)
     labels, label_mask, _ = random_batch(config.vocab_size, batch=ids.shape[0], max_len=7, pad_id=0, low=2,
                                          seed=seed + 1)
