@@ -17,9 +17,8 @@ namespace {
 struct WireField {
   uint32_t number = 0;
   int wire = 0;
-  uint64_t varint = 0;      ///< wire 0; wire 5 holds the 32 bits here too
-  std::string_view bytes;   ///< wire 2
-  std::string_view raw;     ///< the whole field, tag included
+  uint64_t varint = 0;     ///< wire 0; wire 5 holds the 32 bits here too
+  std::string_view bytes;  ///< wire 2
 };
 
 class WireReader {
@@ -27,7 +26,6 @@ class WireReader {
   WireReader(std::string_view data, const std::filesystem::path& file) : data_(data), file_(file) {}
   bool next(WireField& f) {
     if (pos_ >= data_.size()) return false;
-    const size_t start = pos_;
     const uint64_t tag = varint();
     f.number = static_cast<uint32_t>(tag >> 3);
     f.wire = static_cast<int>(tag & 7);
@@ -52,7 +50,6 @@ class WireReader {
       }
       default: fail("unsupported wire type " + std::to_string(f.wire));
     }
-    f.raw = data_.substr(start, pos_ - start);
     return true;
   }
 

@@ -1,7 +1,8 @@
 // Text to token ids and back, identical to Hugging Face's fast tokenizers for the families petlab's
-// backbones use: BERT WordPiece, RoBERTa byte-level BPE and T5 SentencePiece Unigram (via libsentencepiece).
-// A tokenizer is read from an ordinary HF model folder: tokenizer.json where present, else vocab.txt,
-// vocab.json + merges.txt or spiece.model, with tokenizer_config.json and config.json as HF reads them.
+// backbones use: BERT WordPiece, RoBERTa byte-level BPE and T5 SentencePiece Unigram (spiece.model read by
+// libsentencepiece). A tokenizer is read from an ordinary HF model folder: tokenizer.json where present,
+// else vocab.txt, vocab.json + merges.txt or spiece.model, with tokenizer_config.json and config.json as
+// transformers reads them. Thread-safe: every member is const.
 #pragma once
 
 #include <cstddef>
@@ -40,8 +41,9 @@ class Tokenizer {
 
   /// Encodes `text`, or the pair (`text`, `*pair`), adding the family's special tokens. With
   /// `max_length` > 0 the result is truncated to at most that many ids, special tokens included, by
-  /// HF's `longest_first` strategy. Throws petlab::Error on invalid UTF-8 (naming the byte offset) or a
-  /// `max_length` smaller than the special tokens alone.
+  /// HF's `longest_first` strategy. An empty pair text is still a pair (as in HF's batch call; a single
+  /// transformers call would drop it). Throws petlab::Error on invalid UTF-8 (naming the byte offset) or
+  /// a `max_length` smaller than the special tokens alone.
   virtual Encoding encode(std::string_view text, std::optional<std::string_view> pair = std::nullopt,
                           size_t max_length = 0) const = 0;
 

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <ATen/ATen.h>
 
@@ -52,6 +53,26 @@ std::string load_error(const fs::path& dir) {
 }  // namespace
 
 TEST_CASE("a valid tiny folder loads") { CHECK(load_error(tiny_bert("valid")) == "(loaded)"); }
+
+TEST_CASE("a sharded checkpoint loads through model.safetensors.index.json") {
+  const auto dir = tiny_bert("sharded");
+  const SafetensorsFile whole(dir / "model.safetensors");
+  std::map<std::string, at::Tensor> first, second;
+  nlohmann::json weight_map;
+  for (const auto& name : whole.names()) {
+    const bool in_first = name.find("embeddings") != std::string::npos;
+    (in_first ? first : second)[name] = whole.get(name).clone();
+    weight_map[name] = in_first ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
+  }
+  write_safetensors(dir / "model-00001-of-00002.safetensors", first);
+  write_safetensors(dir / "model-00002-of-00002.safetensors", second);
+  write_text(dir / "model.safetensors.index.json", nlohmann::json{{"weight_map", weight_map}}.dump());
+  fs::remove(dir / "model.safetensors");
+  auto model = load_backbone(dir);
+  const auto* p = model->surface().params.find("encoder.layer.0.output.dense.weight");
+  REQUIRE(p != nullptr);
+  CHECK(at::equal(p->tensor, whole.get("encoder.layer.0.output.dense.weight")));
+}
 
 TEST_CASE("a missing folder and a folder without config.json are named") {
   CHECK(load_error("/nonexistent/model").find("'/nonexistent/model' does not exist") != std::string::npos);
