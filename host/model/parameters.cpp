@@ -2,18 +2,11 @@
 
 #include "core/error.hpp"
 
+#include <petlab/sdk.hpp>
+
 namespace petlab {
 
-bool Parameter::has_tag(const std::string& tag) const {
-  size_t start = 0;
-  while (start <= tags.size()) {
-    size_t end = tags.find(',', start);
-    if (end == std::string::npos) end = tags.size();
-    if (tags.compare(start, end - start, tag) == 0) return true;
-    start = end + 1;
-  }
-  return false;
-}
+bool Parameter::has_tag(const std::string& tag) const { return sdk::tag_list_contains(tags, tag); }
 
 Parameter& ParameterTable::add(Parameter parameter) {
   if (by_name_.count(parameter.name) != 0) throw Error("parameter '" + parameter.name + "' already exists");

@@ -211,6 +211,18 @@ class Config {
 
 // ------------------------------------------------------------------ the model as a method sees it
 
+/// Whether a comma-separated tag list ("bias,attn,enc") holds `tag` as a whole word.
+inline bool tag_list_contains(const std::string& tags, const std::string& tag) {
+  size_t start = 0;
+  while (start <= tags.size()) {
+    size_t end = tags.find(',', start);
+    if (end == std::string::npos) end = tags.size();
+    if (tags.compare(start, end - start, tag) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
 struct Site {
   std::string name;
   petlab_site_kind_t kind;
@@ -228,16 +240,7 @@ struct Param {
   bool trainable;
   at::Tensor tensor;  // shares storage with the host's parameter
 
-  bool has_tag(const std::string& tag) const {
-    size_t start = 0;
-    while (start <= tags.size()) {
-      size_t end = tags.find(',', start);
-      if (end == std::string::npos) end = tags.size();
-      if (tags.compare(start, end - start, tag) == 0) return true;
-      start = end + 1;
-    }
-    return false;
-  }
+  bool has_tag(const std::string& tag) const { return tag_list_contains(tags, tag); }
 };
 
 /// One hook invocation: a view of the host's context, valid for the duration of the call.
