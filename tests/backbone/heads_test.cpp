@@ -47,7 +47,7 @@ TEST_CASE("a multiple-choice head scores each choice of each question") {
   CHECK(mc.forward(model->encode(ids, mask), 5).sizes() == at::IntArrayRef({1, 5}));
 }
 
-TEST_CASE("head parameters are trainable, tagged head and owned by the head; the frozen backbone gets no gradient") {
+TEST_CASE("head parameters are trainable, tagged head and owned by the head, and the frozen backbone gets no gradient") {
   auto [model, ids, mask] = load("bert");  // the tiny BERT checkpoint has a pooler: BERT-style head
   EncoderHead head(*model, {.num_labels = 2});
   int head_params = 0;

@@ -78,3 +78,30 @@ TEST_CASE("parameter tags are matched as whole comma-separated words") {
   CHECK_FALSE(p.has_tag("bia"));
   CHECK_FALSE(p.has_tag("attn,enc"));
 }
+
+TEST_CASE("layer selections: all, ranges, first/last, lists, and random draws from the seeded generator") {
+  using petlab::sdk::select_layers;
+  using V = std::vector<int>;
+  CHECK(select_layers("all", 4) == V{0, 1, 2, 3});
+  CHECK(select_layers("1-2", 4) == V{1, 2});
+  CHECK(select_layers("first:2", 6) == V{0, 1});
+  CHECK(select_layers("last:2", 6) == V{4, 5});
+  CHECK(select_layers(nlohmann::json::array({4, 0, 2, 2}), 6) == V{0, 2, 4});
+  CHECK(select_layers(3, 6) == V{3});
+  at::manual_seed(5);
+  const V first = select_layers("random:3", 12);
+  at::manual_seed(5);
+  CHECK(select_layers("random:3", 12) == first);  // the init seed fixes the draw
+  CHECK(first.size() == 3);
+  for (int l : first) CHECK((l >= 0 && l < 12));
+}
+
+TEST_CASE("bad layer selections say what is accepted") {
+  using petlab::sdk::select_layers;
+  CHECK_THROWS_WITH_AS(select_layers("last:7", 6), doctest::Contains("cannot take 7 layers"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(select_layers("4-2", 6), doctest::Contains("the range is empty"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(select_layers(nlohmann::json::array({0, 9}), 6), doctest::Contains("index 9 is out of range"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(select_layers("middle:2", 6), doctest::Contains("unknown form 'middle'"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(select_layers(1.5, 6), doctest::Contains("expected \"all\", \"A-B\""), std::invalid_argument);
+}

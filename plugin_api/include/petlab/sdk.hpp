@@ -22,12 +22,14 @@
 
 #include <petlab/abi.h>
 #include <petlab/build_id.hpp>
+#include <petlab/layers.hpp>
 
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -303,6 +305,37 @@ class Model {
       throw Error(PETLAB_ERR_NOT_FOUND, "no site matches [" + wanted + "]; the model has: " + names +
                                             (all.size() > 24 ? ", ..." : ""));
     }
+    return out;
+  }
+
+  /// Selected layers per stack ("enc", "dec"), each stack numbered from 0. Draw once per attach: a
+  /// "random:N" selection takes new numbers from the (init-seeded) generator on every call.
+  using LayerChoice = std::map<std::string, std::vector<int>>;
+  LayerChoice choose_layers(const nlohmann::json& layers) const {
+    std::map<std::string, int> depth;
+    for (const auto& s : sites())
+      if (s.layer >= 0) depth[s.stack] = std::max(depth[s.stack], s.layer + 1);
+    LayerChoice chosen;
+    for (const auto& [stack, count] : depth) {
+      try {
+        chosen[stack] = select_layers(layers, count);
+      } catch (const std::invalid_argument& e) {
+        throw Error(PETLAB_ERR_INVALID_ARGUMENT, e.what());
+      }
+    }
+    return chosen;
+  }
+  /// Whether `layer` of `stack` is chosen; positions outside any layer (embed, layer -1) always are.
+  static bool is_chosen(const LayerChoice& choice, const std::string& stack, int layer) {
+    if (layer < 0) return true;
+    auto it = choice.find(stack);
+    return it != choice.end() && std::binary_search(it->second.begin(), it->second.end(), layer);
+  }
+  /// Sites matching the targets in the chosen layers.
+  std::vector<Site> sites(const std::vector<std::string>& targets, const LayerChoice& choice) const {
+    std::vector<Site> out;
+    for (auto& s : sites(targets))
+      if (is_chosen(choice, s.stack, s.layer)) out.push_back(std::move(s));
     return out;
   }
 
