@@ -105,7 +105,9 @@ void BertEncoder::load(const Checkpoint& checkpoint) {
   const std::string prefix = checkpoint.contains(nested + "embeddings.word_embeddings.weight") ? nested : "";
   WeightBinder binder(checkpoint, prefix);
   for (auto& p : surface_.params.all()) binder.bind(p.name, p.tensor);
-  if (checkpoint.contains(prefix + "pooler.dense.weight")) {
+  // RoBERTa's task heads never use the pooler (HF's RobertaFor* drop it), so it is not loaded: an unused
+  // parameter would only inflate counts and confuse "what trains".
+  if (config_.model_type == "bert" && checkpoint.contains(prefix + "pooler.dense.weight")) {
     pooler_ = register_module("pooler", torch::nn::Linear(options_.hidden, options_.hidden));
     binder.bind("pooler.dense.weight", pooler_->weight);
     binder.bind("pooler.dense.bias", pooler_->bias);
@@ -116,6 +118,7 @@ void BertEncoder::load(const Checkpoint& checkpoint) {
   // Buffers and pre-training or task heads that ship in checkpoints but are not part of the encoder.
   binder.ignore(".*embeddings\\.position_ids");
   binder.ignore("(cls|lm_head|classifier|qa_outputs)\\..*");
+  if (config_.model_type != "bert") binder.ignore("pooler\\..*");
   binder.finish();
 }
 

@@ -15,6 +15,7 @@ EncoderHead::EncoderHead(Backbone& backbone, const HeadOptions& options)
   const int64_t H = backbone.hidden_size();
   const int64_t outputs = options.kind == HeadKind::classification ? options.num_labels : 1;
   if (outputs < 1) throw Error("a classification head needs num_labels >= 1");
+  // As HF: BertFor* classify the pooled [CLS]; RobertaFor* ignore any pooler and use their own dense head.
   auto* bert = dynamic_cast<BertEncoder*>(&backbone);
   use_pooler_ = bert != nullptr && bert->has_pooler();
 

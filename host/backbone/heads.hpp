@@ -1,6 +1,6 @@
 // Task heads for encoder-only backbones, shaped like HF's *ForSequenceClassification / *ForMultipleChoice:
-// BERT-style (dropout + linear on the pooler) when the checkpoint has a pooler, RoBERTa-style
-// (dense + tanh + out_proj on the first token) when it does not. Head parameters are always trainable,
+// BERT-style (dropout + linear on the pooler) for BERT checkpoints with a pooler, RoBERTa-style
+// (dense + tanh + out_proj on the first token) for RoBERTa and pooler-less checkpoints. Head parameters are always trainable,
 // registered in the surface with owner "head" and tag "head".
 #pragma once
 

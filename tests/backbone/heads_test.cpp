@@ -62,7 +62,7 @@ TEST_CASE("head parameters are trainable, tagged head and owned by the head, and
   CHECK(model->surface().params.find("head.out.weight")->tensor.grad().defined());
   CHECK_FALSE(model->surface().params.find("pooler.dense.weight")->tensor.grad().defined());
 
-  auto roberta = load("roberta").model;  // no pooler: dense + out_proj
+  auto roberta = load("roberta").model;  // RoBERTa ignores its pooler, as HF does: dense + out_proj
   EncoderHead roberta_head(*roberta, {.num_labels = 2});
   CHECK(roberta->surface().params.find("head.dense.weight") != nullptr);
 }
