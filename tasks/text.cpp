@@ -1,6 +1,8 @@
 // UTF-8 helpers with Python's semantics (see text.hpp).
 #include "petlab/tasks/text.hpp"
 
+#include <petlab/utf8.hpp>
+
 #include <utf8proc.h>
 
 namespace petlab::tasks::text {
@@ -60,30 +62,9 @@ std::u32string decode(std::string_view s) {
   return out;
 }
 
-void append_utf8(std::string& out, char32_t c) {
-  if (c < 0x80) {
-    out.push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  }
-}
+void append_utf8(std::string& out, char32_t c) { utf8::append(out, c); }
 
-std::string encode(std::u32string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char32_t c : s) append_utf8(out, c);
-  return out;
-}
+std::string encode(std::u32string_view s) { return utf8::encode(s); }
 
 bool is_python_space(char32_t c) {
   // The code points for which CPython's str.isspace() is true (bidi class WS, B or S, or category Zs).
