@@ -70,9 +70,10 @@ void BertEncoder::build_layer(int i) {
                                           .weight = ckpt + ckpt_name + ".weight", .bias = ckpt + ckpt_name + ".bias"});
     return std::make_pair(lin, id);
   };
-  auto block = [&](const std::string& sub) {
-    return surface_.sites.add(
-        {.name = site + sub, .kind = PETLAB_SITE_BLOCK, .stack = "enc", .layer = i, .in_features = H, .out_features = H});
+  auto block = [&](const std::string& sub, const std::string& norm_name) {
+    return surface_.sites.add({.name = site + sub, .kind = PETLAB_SITE_BLOCK, .stack = "enc", .layer = i,
+                               .in_features = H, .out_features = H, .norm_weight = ckpt + norm_name + ".weight",
+                               .norm_bias = ckpt + norm_name + ".bias", .norm_position = "post", .norm_eps = options_.eps});
   };
   auto norm = [&](const std::string& name, const std::string& ckpt_name, const std::string& group) {
     auto ln = register_module(mod + name, torch::nn::LayerNorm(torch::nn::LayerNormOptions({H}).eps(options_.eps)));
@@ -87,14 +88,14 @@ void BertEncoder::build_layer(int i) {
   l.site_kv = surface_.sites.add({.name = site + "attn.kv", .kind = PETLAB_SITE_ATTENTION, .stack = "enc", .layer = i,
                                   .num_heads = options_.heads, .head_dim = H / options_.heads});
   std::tie(l.o, l.site_o) = make_linear("o", "attention.output.dense", H, H, "attn.o");
-  l.site_attn_block = block("attn.block");
+  l.site_attn_block = block("attn.block", "attention.output.LayerNorm");
   l.attn_norm = norm("attn_norm", "attention.output.LayerNorm", "attn");
   std::tie(l.in, l.site_in) = make_linear("in", "intermediate.dense", H, options_.intermediate, "ffn.in");
   l.site_act = surface_.sites.add({.name = site + "ffn.act", .kind = PETLAB_SITE_ACTIVATION, .stack = "enc",
                                    .layer = i, .in_features = options_.intermediate,
                                    .out_features = options_.intermediate});
   std::tie(l.out, l.site_out) = make_linear("out", "output.dense", options_.intermediate, H, "ffn.out");
-  l.site_ffn_block = block("ffn.block");
+  l.site_ffn_block = block("ffn.block", "output.LayerNorm");
   l.ffn_norm = norm("ffn_norm", "output.LayerNorm", "ffn");
   layers_.push_back(l);
 }
@@ -161,7 +162,8 @@ at::Tensor BertEncoder::position_ids(const at::Tensor& input_ids, int64_t length
 EncoderOutput BertEncoder::encode(const at::Tensor& input_ids, const at::Tensor& attention_mask,
                                   const at::Tensor& token_type_ids) {
   at::Tensor h = word_->forward(input_ids);
-  at::Tensor mask = attention_mask;
+  // Hooks at `embed` (prompt tuning) extend the mask with what they prepend, so it must exist.
+  at::Tensor mask = attention_mask.defined() ? attention_mask : at::ones_like(input_ids);
   at::Tensor* embed_slots[] = {&h, &mask};
   surface_.sites.run(site_embed_, embed_slots, is_training());
   const int64_t T = h.size(1), added = T - input_ids.size(1);

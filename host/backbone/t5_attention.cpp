@@ -51,6 +51,13 @@ T5Attention::T5Attention(const T5Options& o, const T5Scope& scope, bool cross, b
     scope.expose(module + "relative_attention_bias.weight", relative_bias_, "weight," + group + "," + group +
                                                                                 ".relative_bias");
   }
+  if (!cross) {
+    // Layer 0 of the stack registered the table before this layer was built; share its tensor (same storage).
+    const std::string table = scope.checkpoint.substr(0, scope.checkpoint.find(".block.")) +
+                              ".block.0.layer.0.SelfAttention.relative_attention_bias.weight";
+    const Parameter* shared = relative_bias ? nullptr : scope.surface.params.find(table);
+    prefix_table_ = relative_bias ? relative_bias_ : (shared != nullptr ? shared->tensor : at::Tensor());
+  }
 }
 
 at::Tensor T5Attention::linear(const at::Tensor& weight, SiteId site, const at::Tensor& x) {
@@ -71,9 +78,18 @@ std::pair<at::Tensor, at::Tensor> T5Attention::keys_values(const at::Tensor& sou
   return {split_heads(linear(k_, site_k_, source)), split_heads(linear(v_, site_v_, source))};
 }
 
-void T5Attention::run_kv_hooks(at::Tensor& keys, at::Tensor& values, at::Tensor& bias) {
+void T5Attention::run_kv_hooks(at::Tensor& keys, at::Tensor& values, at::Tensor& bias, int64_t query_length) {
+  const int64_t before = keys.size(2);
   at::Tensor* slots[] = {&keys, &values, &bias};
   sites_.run(site_kv_, slots, is_training());
+  const int64_t added = keys.size(2) - before;
+  if (added <= 0 || !prefix_table_.defined() || !bias.defined() || bias.size(-1) != keys.size(2)) return;
+  // HF runs a prefix as a cache of `added` tokens: queries move to positions added..., so a prefix key j sees the
+  // bucket of distance (j - added) - query. Same distances here with the sequence kept at 0...: the hook's zero
+  // columns for the prefix get that bias, the real columns already carry theirs.
+  const at::Tensor prefix_bias =
+      relative_bias(prefix_table_, before - query_length, query_length, -added, added).to(bias.scalar_type());
+  bias = bias + at::constant_pad_nd(prefix_bias, {0, before});
 }
 
 at::Tensor T5Attention::attend(const at::Tensor& queries, const at::Tensor& keys, const at::Tensor& values,
@@ -86,12 +102,17 @@ at::Tensor T5Attention::attend(const at::Tensor& queries, const at::Tensor& keys
 }
 
 at::Tensor T5Attention::position_bias(int64_t first_query, int64_t query_length, int64_t key_length) const {
-  const auto opts = at::TensorOptions().dtype(at::kLong).device(relative_bias_.device());
+  return relative_bias(relative_bias_, first_query, query_length, 0, key_length);
+}
+
+at::Tensor T5Attention::relative_bias(const at::Tensor& table, int64_t first_query, int64_t query_length,
+                                      int64_t first_key, int64_t key_length) const {
+  const auto opts = at::TensorOptions().dtype(at::kLong).device(table.device());
   const at::Tensor query_pos = at::arange(first_query, first_query + query_length, opts).unsqueeze(1);
-  const at::Tensor key_pos = at::arange(key_length, opts).unsqueeze(0);
+  const at::Tensor key_pos = at::arange(first_key, first_key + key_length, opts).unsqueeze(0);
   const at::Tensor buckets = t5_relative_position_bucket(key_pos - query_pos, bidirectional_,
                                                          options_.relative_buckets, options_.relative_max_distance);
-  return at::embedding(relative_bias_, buckets).permute({2, 0, 1}).unsqueeze(0);  // [1, heads, Tq, Tk]
+  return at::embedding(table, buckets).permute({2, 0, 1}).unsqueeze(0);  // [1, heads, Tq, Tk]
 }
 
 }  // namespace petlab

@@ -26,8 +26,10 @@ class T5Attention : public torch::nn::Module {
   at::Tensor query(const at::Tensor& x);
   /// Keys and values [B, heads, Tk, D] of `source`, after the k and v sites.
   std::pair<at::Tensor, at::Tensor> keys_values(const at::Tensor& source);
-  /// The kv site: hooks may prepend keys/values (prefix tuning) and extend `bias` with them.
-  void run_kv_hooks(at::Tensor& keys, at::Tensor& values, at::Tensor& bias);
+  /// The kv site: hooks may prepend keys/values (prefix tuning) and extend `bias` with them. In self-attention the
+  /// prepended keys then get the position bias of positions just before the sequence (-n ... -1), as HF computes
+  /// for a cache of n tokens; `query_length` says where the queries sit (the last Tq of the keys the hooks saw).
+  void run_kv_hooks(at::Tensor& keys, at::Tensor& values, at::Tensor& bias, int64_t query_length);
   /// softmax(q k^T + bias) v through the o site -> [B, Tq, d_model]. `bias` broadcasts to [B, heads, Tq, Tk].
   at::Tensor attend(const at::Tensor& queries, const at::Tensor& keys, const at::Tensor& values,
                     const at::Tensor& bias);
@@ -37,6 +39,9 @@ class T5Attention : public torch::nn::Module {
   at::Tensor position_bias(int64_t first_query, int64_t query_length, int64_t key_length) const;
 
  private:
+  /// [1, heads, Tq, Tk] from `table` for queries from first_query and keys from first_key.
+  at::Tensor relative_bias(const at::Tensor& table, int64_t first_query, int64_t query_length, int64_t first_key,
+                           int64_t key_length) const;
   at::Tensor linear(const at::Tensor& weight, SiteId site, const at::Tensor& x);
   at::Tensor split_heads(const at::Tensor& t) const;
 
@@ -44,6 +49,8 @@ class T5Attention : public torch::nn::Module {
   SiteRegistry& sites_;
   bool bidirectional_;
   at::Tensor q_, k_, v_, o_, relative_bias_;
+  /// Self-attention: the stack's table (owned by layer 0, shared by every layer), for prepended keys.
+  at::Tensor prefix_table_;
   SiteId site_q_, site_k_, site_v_, site_kv_, site_o_;
 };
 

@@ -68,16 +68,16 @@ T5Block::T5Block(const T5Options& o, ModelSurface& surface, const std::string& s
 
   self_norm_ = norm("self_attention_norm", "layer.0.", "attn");
   self_attention_ = register_module("self_attention", std::make_shared<T5Attention>(o, scope, false, layer == 0));
-  site_attn_block_ = scope.add_site("attn.block", PETLAB_SITE_BLOCK, H, H);
+  site_attn_block_ = scope.add_block_site("attn.block", H, "layer.0.layer_norm.weight", o.eps);
   if (decoder_) {
     cross_norm_ = norm("cross_attention_norm", "layer.1.", "xattn");
     cross_attention_ = register_module("cross_attention", std::make_shared<T5Attention>(o, scope, true, false));
-    site_xattn_block_ = scope.add_site("xattn.block", PETLAB_SITE_BLOCK, H, H);
+    site_xattn_block_ = scope.add_block_site("xattn.block", H, "layer.1.layer_norm.weight", o.eps);
   }
   const std::string ffn_layer = decoder_ ? "layer.2." : "layer.1.";
   ffn_norm_ = norm("ffn_norm", ffn_layer, "ffn");
   ffn_ = register_module("ffn", std::make_shared<T5FeedForward>(o, scope, ffn_layer + "DenseReluDense."));
-  site_ffn_block_ = scope.add_site("ffn.block", PETLAB_SITE_BLOCK, H, H);
+  site_ffn_block_ = scope.add_block_site("ffn.block", H, ffn_layer + "layer_norm.weight", o.eps);
 }
 
 at::Tensor T5Block::residual(SiteId site, const at::Tensor& x, at::Tensor h) {
@@ -92,7 +92,7 @@ void T5Block::prepare_cross_attention(const at::Tensor& encoder_hidden, const at
                                       T5LayerCache& cache) {
   std::tie(cache.cross_keys, cache.cross_values) = cross_attention_->keys_values(encoder_hidden);
   cache.cross_bias = cross_bias;
-  cross_attention_->run_kv_hooks(cache.cross_keys, cache.cross_values, cache.cross_bias);
+  cross_attention_->run_kv_hooks(cache.cross_keys, cache.cross_values, cache.cross_bias, /*query_length=*/0);
 }
 
 at::Tensor T5Block::forward(const at::Tensor& h_in, const at::Tensor& self_bias, const at::Tensor& encoder_hidden,
@@ -111,7 +111,7 @@ at::Tensor T5Block::forward(const at::Tensor& h_in, const at::Tensor& self_bias,
       cache->self_values = values;
     }
     at::Tensor bias = self_bias;
-    self_attention_->run_kv_hooks(keys, values, bias);
+    self_attention_->run_kv_hooks(keys, values, bias, queries.size(2));
     h = residual(site_attn_block_, h, self_attention_->attend(queries, keys, values, bias));
   }
   if (decoder_) {
@@ -124,7 +124,7 @@ at::Tensor T5Block::forward(const at::Tensor& h_in, const at::Tensor& self_bias,
     } else {
       std::tie(keys, values) = cross_attention_->keys_values(encoder_hidden);
       bias = cross_bias;
-      cross_attention_->run_kv_hooks(keys, values, bias);
+      cross_attention_->run_kv_hooks(keys, values, bias, queries.size(2));
     }
     h = residual(site_xattn_block_, h, cross_attention_->attend(queries, keys, values, bias));
   }

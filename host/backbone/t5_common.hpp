@@ -48,6 +48,13 @@ struct T5Scope {
         {.name = site_name(sub), .kind = kind, .stack = stack, .layer = layer, .in_features = in, .out_features = out});
   }
 
+  /// A sublayer site; T5 normalises the sublayer's input (pre-norm) with an RMS norm that has no bias.
+  SiteId add_block_site(const std::string& sub, int64_t hidden, const std::string& norm_weight, double eps) const {
+    return surface.sites.add({.name = site_name(sub), .kind = PETLAB_SITE_BLOCK, .stack = stack, .layer = layer,
+                              .in_features = hidden, .out_features = hidden, .norm_weight = checkpoint + norm_weight,
+                              .norm_position = "pre", .norm_eps = eps});
+  }
+
   SiteId add_linear_site(const std::string& sub, const std::string& weight, int64_t in, int64_t out) const {
     return surface.sites.add({.name = site_name(sub), .kind = PETLAB_SITE_LINEAR, .stack = stack, .layer = layer,
                               .in_features = in, .out_features = out, .weight = checkpoint + weight});

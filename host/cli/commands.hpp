@@ -23,5 +23,9 @@ void add_score_command(CLI::App& app, const GlobalOptions& global);
 void add_data_command(CLI::App& app, const GlobalOptions& global);
 void add_data_stats_command(CLI::App& data);
 void add_data_fetch_command(CLI::App& data);
+/// `study report DIR`, added to the `study` command group.
+void add_study_report_command(CLI::App& study);
+/// `study` with its subcommands plan, run and report.
+void add_study_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace petlab::cli

@@ -1,12 +1,17 @@
-// `petlab forward`: tokenise JSONL lines, run the backbone, and write what it computed as safetensors:
-// input_ids, attention_mask, last_hidden_state, and for T5 lines with a target the teacher-forced logits.
+// `petlab forward`: tokenise JSONL lines, run the backbone (with a saved adapter when --adapter names one),
+// and write what it computed as safetensors: input_ids, attention_mask, last_hidden_state (after any soft
+// tokens a method prepended), head_logits when the adapter carries an encoder head, and for T5 lines with a
+// target the teacher-forced logits.
 // The same inputs always give a byte-identical file (sorted keys, fixed header, one thread order).
+#include "artifacts/artifact.hpp"
 #include "backbone/backbone.hpp"
 #include "backbone/device.hpp"
 #include "backbone/safetensors.hpp"
 #include "backbone/t5.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
+#include "plugin/registry.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 #include <ATen/ATen.h>
@@ -20,7 +25,8 @@ namespace petlab::cli {
 namespace {
 
 struct ForwardOptions {
-  std::string model, input, out, device = "cpu", dtype = "fp32";
+  std::string model, input, out, adapter, device = "cpu", dtype = "fp32";
+  std::vector<std::string> plugin_paths;
   size_t max_length = 512;
 };
 
@@ -83,7 +89,18 @@ std::vector<tok::Encoding> encode_lines(const tok::Tokenizer& tokenizer, const s
 void run_forward(const ForwardOptions& o) {
   const auto lines = read_lines(o.input);
   const auto tokenizer = tok::load_tokenizer(o.model);
-  auto model = load_backbone(o.model, {.device = o.device, .dtype = o.dtype});
+  std::shared_ptr<Backbone> model = load_backbone(o.model, {.device = o.device, .dtype = o.dtype});
+  model->surface().tokenizer = tokenizer.get();  // prompt tuning may initialise from text while re-attaching
+  std::unique_ptr<TunedModel> tuned;
+  if (!o.adapter.empty()) {
+    MethodRegistry registry;
+    registry.load_directories(plugin_search_path(o.plugin_paths));
+    tuned = load_artifact(o.adapter, model, registry);
+    tuned->train(false);
+    const ParameterCount count = tuned->count();
+    log::info("adapter {}: {} method parameters, {} head parameters ({:.4f}% of the backbone)", o.adapter,
+              count.methods, count.head, 100.0 * static_cast<double>(count.methods + count.head) / count.backbone);
+  }
   const c10::Device device = parse_device(o.device);
   const auto precision = parse_precision(o.dtype, device);
 
@@ -98,6 +115,7 @@ void run_forward(const ForwardOptions& o) {
   AutocastScope autocast(device, precision);
   const EncoderOutput encoded = model->encode(ids.to(device), mask.to(device), types.to(device));
   out["last_hidden_state"] = encoded.hidden.to(at::kFloat).cpu();
+  if (tuned && tuned->head() != nullptr) out["head_logits"] = tuned->head()->forward(encoded).to(at::kFloat).cpu();
 
   size_t with_target = 0;
   for (const auto& l : lines) with_target += l.target.has_value();
@@ -128,7 +146,7 @@ void run_forward(const ForwardOptions& o) {
 
 }  // namespace
 
-void add_forward_command(CLI::App& app, const GlobalOptions&) {
+void add_forward_command(CLI::App& app, const GlobalOptions& global) {
   auto o = std::make_shared<ForwardOptions>();
   auto* cmd = app.add_subcommand("forward", "Run a backbone on JSONL inputs and save its outputs as safetensors");
   cmd->add_option("--model", o->model, "Hugging Face model folder (config.json + model.safetensors + tokenizer)")
@@ -138,9 +156,14 @@ void add_forward_command(CLI::App& app, const GlobalOptions&) {
   cmd->add_option("--max-length", o->max_length, "Truncate inputs (longest_first) to this many tokens")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--adapter", o->adapter,
+                  "Folder of a saved adapter: petlab's (petlab.json) or HF PEFT's (adapter_config.json)");
   cmd->add_option("--device", o->device, "cpu, cuda, cuda:N or auto")->capture_default_str();
   cmd->add_option("--dtype", o->dtype, "fp32, bf16 or fp16 (autocast)")->capture_default_str();
-  cmd->callback([o] { run_forward(*o); });
+  cmd->callback([o, &global] {
+    o->plugin_paths = global.plugin_paths;
+    run_forward(*o);
+  });
 }
 
 }  // namespace petlab::cli

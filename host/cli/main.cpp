@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   petlab::cli::add_tasks_command(app, global);
   petlab::cli::add_data_command(app, global);
   petlab::cli::add_score_command(app, global);
+  petlab::cli::add_study_command(app, global);
 
   try {
     app.parse(argc, argv);

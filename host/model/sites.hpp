@@ -26,6 +26,10 @@ struct Site {
   int layer = -1;
   int64_t in_features = 0, out_features = 0, num_heads = 0, head_dim = 0;
   std::string weight, bias;  ///< LINEAR sites: names of the backbone parameters, bias "" when absent
+  /// BLOCK sites: the sublayer's own norm. "post": norm(x + h) follows the site (BERT); "pre": the sublayer
+  /// ran on norm(x) (T5). Parameter names are "" where the norm has none (T5's RMS norm has no bias).
+  std::string norm_weight, norm_bias, norm_position;
+  double norm_eps = 0.0;
 };
 
 using SiteId = uint32_t;

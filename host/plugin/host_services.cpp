@@ -3,6 +3,10 @@
 #include "core/error.hpp"
 #include "core/version.hpp"
 
+#include "tokenizer/tokenizer.hpp"
+
+#include <algorithm>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 
@@ -34,6 +38,9 @@ petlab_status_t fail(petlab_error_t* error, petlab_status_t status, const std::s
   return status;
 }
 
+// Sizes of structs as ABI 1.0 defined them: a newer host serves older plugins.
+constexpr uint32_t kSiteInfoV1_0 = offsetof(petlab_site_info_t, norm_weight);
+
 uint32_t site_count(petlab_model_t* model) {
   return model == nullptr ? 0 : static_cast<uint32_t>(binding(model).surface->sites.size());
 }
@@ -43,20 +50,28 @@ petlab_status_t site_info(petlab_model_t* model, uint32_t index, petlab_site_inf
     if (model == nullptr || out == nullptr) return fail(error, PETLAB_ERR_INVALID_ARGUMENT, "null model or output");
     const auto& sites = binding(model).surface->sites;
     if (index >= sites.size()) return fail(error, PETLAB_ERR_NOT_FOUND, "site index out of range");
-    if (out->header.struct_size < sizeof(petlab_site_info_t))
+    const uint32_t size = out->header.struct_size;
+    if (size < kSiteInfoV1_0)
       return fail(error, PETLAB_ERR_VERSION, "petlab_site_info_t is smaller than ABI 1.0's");
     const Site& s = sites.at(index);
-    *out = {PETLAB_HEADER_INIT(petlab_site_info_t),
-            s.name.c_str(),
-            s.kind,
-            s.stack.c_str(),
-            s.layer,
-            s.in_features,
-            s.out_features,
-            s.num_heads,
-            s.head_dim,
-            s.weight.c_str(),
-            s.bias.c_str()};
+    petlab_site_info_t info = {PETLAB_HEADER_INIT(petlab_site_info_t),
+                               s.name.c_str(),
+                               s.kind,
+                               s.stack.c_str(),
+                               s.layer,
+                               s.in_features,
+                               s.out_features,
+                               s.num_heads,
+                               s.head_dim,
+                               s.weight.c_str(),
+                               s.bias.c_str(),
+                               s.norm_weight.c_str(),
+                               s.norm_bias.c_str(),
+                               s.norm_eps,
+                               s.norm_position.c_str()};
+    // A plugin built against an older minor version gets the fields it knows, its own size in the header.
+    info.header.struct_size = std::min<uint32_t>(size, sizeof(info));
+    std::memcpy(out, &info, info.header.struct_size);
     return PETLAB_OK;
   });
 }
@@ -95,8 +110,11 @@ petlab_status_t create_parameter(petlab_model_t* model, const char* name, const 
     const std::string full = b.method_id + "/" + name;
     if (b.surface->params.find(full) != nullptr)
       return fail(error, PETLAB_ERR_INVALID_ARGUMENT, "parameter '" + full + "' already exists");
-    // A parameter is a leaf of its own: detach from whatever graph built the initial value.
-    at::Tensor leaf = tensor.detach().requires_grad_(true);
+    // A parameter is a leaf of its own: detach from whatever graph built the initial value. It lives where the
+    // backbone lives, so plugins may build initial values on the CPU.
+    at::Tensor leaf = tensor.detach();
+    if (!b.surface->params.all().empty()) leaf = leaf.to(b.surface->params.all().front().tensor.device());
+    leaf.requires_grad_(true);
     Parameter& stored = b.surface->params.add({full, leaf, tags != nullptr ? tags : "", b.method_id, layer});
     if (out != nullptr) *out = reinterpret_cast<petlab_tensor_t*>(&stored.tensor);
     return PETLAB_OK;
@@ -138,6 +156,34 @@ petlab_status_t remove_hook(petlab_model_t* model, petlab_hook_id_t id, petlab_e
   });
 }
 
+petlab_status_t claim(petlab_model_t* model, const char* site, const char* slot, int32_t exclusive,
+                      petlab_error_t* error) {
+  return guarded(error, [&] {
+    if (model == nullptr || site == nullptr || slot == nullptr)
+      return fail(error, PETLAB_ERR_INVALID_ARGUMENT, "claim needs a model, a site and a slot");
+    auto& b = binding(model);
+    if (!b.surface->sites.find(site))
+      return fail(error, PETLAB_ERR_NOT_FOUND, std::string("no site named '") + site + "'");
+    b.surface->claims.claim(site, slot, exclusive != 0, b.method_id);
+    return PETLAB_OK;
+  });
+}
+
+petlab_status_t tokenize(petlab_model_t* model, const char* text, int64_t* ids, uint32_t capacity, uint32_t* count,
+                         petlab_error_t* error) {
+  return guarded(error, [&] {
+    if (model == nullptr || text == nullptr || count == nullptr)
+      return fail(error, PETLAB_ERR_INVALID_ARGUMENT, "tokenize needs a model, a text and a count");
+    const tok::Tokenizer* tokenizer = binding(model).surface->tokenizer;
+    if (tokenizer == nullptr)
+      return fail(error, PETLAB_ERR_UNSUPPORTED, "no tokenizer is loaded for this model (the model folder has none)");
+    const std::vector<int64_t> encoded = tokenizer->encode(text).ids;
+    *count = static_cast<uint32_t>(encoded.size());
+    if (ids != nullptr) std::copy_n(encoded.begin(), std::min<size_t>(capacity, encoded.size()), ids);
+    return PETLAB_OK;
+  });
+}
+
 const petlab_host_model_v1_t kModelV1 = {PETLAB_HEADER_INIT(petlab_host_model_v1_t),
                                          &site_count,
                                          &site_info,
@@ -146,7 +192,9 @@ const petlab_host_model_v1_t kModelV1 = {PETLAB_HEADER_INIT(petlab_host_model_v1
                                          &create_parameter,
                                          &set_trainable,
                                          &add_hook,
-                                         &remove_hook};
+                                         &remove_hook,
+                                         &claim,
+                                         &tokenize};
 
 const void* get_extension(const petlab_host_t* host, const char* name) {
   if (host == nullptr || name == nullptr) return nullptr;

@@ -1,6 +1,7 @@
 #include "plugin/registry.hpp"
 
 #include "core/error.hpp"
+#include "core/suggest.hpp"
 #include "core/log.hpp"
 
 #include <boost/dll/runtime_symbol_info.hpp>
@@ -19,6 +20,9 @@ void MethodRegistry::load_directories(const std::vector<std::filesystem::path>& 
       log::debug("plugin directory '{}' does not exist; skipped", dir.string());
       continue;
     }
+    // The same folder named twice (--plugin-path build/lib/petlab/plugins and the default next to the
+    // binary) is one folder: its files do not compete with themselves.
+    if (!loaded_dirs_.insert(std::filesystem::canonical(dir, ec).string()).second) continue;
     std::vector<std::filesystem::path> files;
     for (const auto& e : std::filesystem::directory_iterator(dir, ec))
       if (e.path().extension() == ".so") files.push_back(e.path());
@@ -53,14 +57,18 @@ const MethodEntry* MethodRegistry::find(const std::string& id) const {
   return nullptr;
 }
 
-std::unique_ptr<MethodInstance> MethodRegistry::create(const std::string& id, const nlohmann::json& config) const {
+std::unique_ptr<MethodInstance> MethodRegistry::create(const std::string& id, const nlohmann::json& config,
+                                                       const std::string& name) const {
   const MethodEntry* entry = find(id);
   if (entry == nullptr) {
-    std::string known;
-    for (const auto& m : methods_) known += (known.empty() ? "" : ", ") + std::string(m.desc->id);
-    throw Error(fmt::format("unknown method '{}'; loaded methods: {}", id, known.empty() ? "(none)" : known));
+    std::vector<std::string> known;
+    for (const auto& m : methods_) known.emplace_back(m.desc->id);
+    std::string list;
+    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+    throw Error(fmt::format("unknown method '{}'{}; loaded methods: {}", id, did_you_mean(id, known),
+                            list.empty() ? "(none)" : list));
   }
-  return std::make_unique<MethodInstance>(entry->library, entry->desc, config);
+  return std::make_unique<MethodInstance>(entry->library, entry->desc, config, name);
 }
 
 std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::string>& explicit_dirs) {

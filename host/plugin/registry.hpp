@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,12 +35,14 @@ class MethodRegistry {
   const std::vector<MethodEntry>& methods() const { return methods_; }
   const std::vector<LoadFailure>& failures() const { return failures_; }
 
-  /// Creates an instance; an unknown id lists the methods that are available.
-  std::unique_ptr<MethodInstance> create(const std::string& id, const nlohmann::json& config) const;
+  /// Creates an instance labelled `name` (default: the id); an unknown id lists the methods that are available.
+  std::unique_ptr<MethodInstance> create(const std::string& id, const nlohmann::json& config,
+                                         const std::string& name = {}) const;
 
  private:
   std::vector<MethodEntry> methods_;
   std::vector<LoadFailure> failures_;
+  std::set<std::string> loaded_dirs_;
 };
 
 /// The directories searched for plugins, in precedence order: the given ones (--plugin-path), then

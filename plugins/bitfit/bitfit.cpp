@@ -42,6 +42,7 @@ class BitFit : public petlab::sdk::Method {
         trained.insert(site.bias);
         continue;
       }
+      model.claim(site.name, "bias");
       at::Tensor bias = model.add_parameter(site.name + ".bias", at::zeros({site.out_features}), "bias", site.layer);
       model.add_hook(site.name, [bias](HookCall& call) {
         at::Tensor& y = call.slot(1);

@@ -102,3 +102,60 @@ TEST_CASE("bitfit refuses an unknown group and a bad layer selection") {
   auto bad = registry.create("bitfit", {{"layers", "last:9"}});
   CHECK_THROWS_WITH_AS(bad->attach(model->surface()), doctest::Contains("cannot take 9 layers"), Error);
 }
+
+TEST_CASE("adapter: every variant trains its down and up projections only, on every backbone") {
+  for (const std::string variant : {"houlsby", "pfeiffer", "parallel", "scaled_parallel"}) {
+    CAPTURE(variant);
+    check_gradients("adapter", {{"variant", variant}},
+                    [](const Parameter& p) { return is_head(p) || p.owner == "adapter"; });
+  }
+}
+
+TEST_CASE("adapter: new norms and a learned scaling train too, on cross-attention blocks as well") {
+  check_gradients("adapter",
+                  {{"variant", "pfeiffer"}, {"ln_before", true}, {"ln_after", true}, {"scaling", "learned"},
+                   {"targets", {"ffn.block", "xattn.block"}}},
+                  [](const Parameter& p) { return is_head(p) || p.owner == "adapter"; });
+}
+
+TEST_CASE("lora: only the low-rank factors A and B of q and v train, besides the head") {
+  check_gradients("lora", nullptr, [](const Parameter& p) {
+    const bool qv = p.name.find(".attn.q.lora_") != std::string::npos || p.name.find(".attn.v.lora_") != std::string::npos;
+    return is_head(p) || (p.owner == "lora" && qv);
+  });
+}
+
+TEST_CASE("lora: targets and a layer selection narrow the adapted sites") {
+  check_gradients("lora", {{"targets", {"ffn.in", "attn.o"}}, {"layers", "last:1"}}, [](const Parameter& p) {
+    // last:1 is layer 1 of the tiny encoders and the tiny T5 encoder, layer 2 of the tiny T5 decoder
+    const bool last = p.name.rfind("lora/enc.L1.", 0) == 0 || p.name.rfind("lora/dec.L2.", 0) == 0;
+    return is_head(p) || (p.owner == "lora" && last);
+  });
+}
+
+TEST_CASE("ia3: only the scaling vectors of k, v and ffn.act train, besides the head") {
+  check_gradients("ia3", nullptr, [](const Parameter& p) {
+    const bool site = p.name.find(".attn.k.ia3") != std::string::npos ||
+                      p.name.find(".attn.v.ia3") != std::string::npos || p.name.find(".ffn.act.ia3") != std::string::npos;
+    return is_head(p) || (p.owner == "ia3" && site);
+  });
+}
+
+TEST_CASE("mam: the prefix MLP and the FFN's parallel adapters train, on every backbone") {
+  check_gradients("mam", {{"prefix_length", 4}, {"mid_dim", 16}, {"ffn_bottleneck", 8}},
+                  [](const Parameter& p) { return is_head(p) || p.owner == "mam"; });
+}
+
+TEST_CASE("prefix: the reparameterisation MLP and its embedding train, on every backbone") {
+  check_gradients("prefix", {{"length", 3}, {"mid_dim", 8}, {"targets", {"attn.kv", "xattn.kv"}}},
+                  [](const Parameter& p) { return is_head(p) || p.owner == "prefix"; });
+}
+
+TEST_CASE("prefix: without reparameterisation every site's key and value prefix trains") {
+  check_gradients("prefix", {{"length", 2}, {"reparameterize", false}, {"targets", {"attn.kv", "xattn.kv"}}},
+                  [](const Parameter& p) { return is_head(p) || p.owner == "prefix"; });
+}
+
+TEST_CASE("prompt: only the soft prompt trains, besides the head") {
+  check_gradients("prompt", {{"length", 3}}, [](const Parameter& p) { return is_head(p) || p.owner == "prompt"; });
+}

@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 #define PETLAB_ABI_MAJOR 1
-#define PETLAB_ABI_MINOR 0
+#define PETLAB_ABI_MINOR 1
 
 /* The one symbol a plugin exports. */
 #define PETLAB_ENTRY_SYMBOL "petlab_entry"
@@ -107,6 +107,12 @@ typedef struct petlab_site_info {
   int64_t head_dim;      /* ATTENTION */
   const char* weight;    /* LINEAR: name of the backbone weight [out,in] (for deltas and merges), else "" */
   const char* bias;      /* LINEAR: name of its bias, "" when the layer has none */
+  /* Since 1.1. BLOCK: the backbone's own norm of this sublayer (parameter names, "" where absent), its epsilon and
+   * where it sits: "post" (BERT: norm(x + h) follows the site) or "pre" (T5: the sublayer ran on norm(x)). */
+  const char* norm_weight;
+  const char* norm_bias;
+  double norm_eps;
+  const char* norm_position;
 } petlab_site_info_t;
 
 /* ---------------------------------------------------------------- parameters */
@@ -164,6 +170,16 @@ typedef struct petlab_host_model_v1 {
   petlab_status_t (*add_hook)(petlab_model_t* model, const char* site, petlab_hook_fn fn, void* user_data,
                               petlab_free_fn free_user_data, petlab_hook_id_t* out, petlab_error_t* error);
   petlab_status_t (*remove_hook)(petlab_model_t* model, petlab_hook_id_t id, petlab_error_t* error);
+  /* Since 1.1. Claims `slot` of `site` (e.g. "weight_delta", "prefix", "prepend") for the attaching method. Two
+   * method instances claiming the same (site, slot) are refused, naming both, unless neither claim is exclusive. */
+  petlab_status_t (*claim)(petlab_model_t* model, const char* site, const char* slot, int32_t exclusive,
+                           petlab_error_t* error);
+  /* Since 1.1. Token ids of `text` as the backbone's tokenizer encodes one text, special tokens included (what
+   * HF's tokenizer(text) gives, e.g. PEFT's TEXT prompt initialisation). Writes at most
+   * `capacity` ids and the full count to *count (call again with a larger buffer when it exceeds capacity).
+   * PETLAB_ERR_UNSUPPORTED when the host has no tokenizer for this model. */
+  petlab_status_t (*tokenize)(petlab_model_t* model, const char* text, int64_t* ids, uint32_t capacity,
+                              uint32_t* count, petlab_error_t* error);
 } petlab_host_model_v1_t;
 
 typedef enum petlab_log_level {
@@ -224,6 +240,11 @@ typedef struct petlab_method_desc {
   petlab_status_t (*merge)(petlab_method_t* method, petlab_model_t* model, petlab_error_t* error);
   petlab_status_t (*unmerge)(petlab_method_t* method, petlab_model_t* model, petlab_error_t* error);
   void (*destroy)(petlab_method_t* method);
+  /* Since 1.1; may be NULL. Called before saving: folds training-time reparameterisations into the plain
+   * parameters a fresh attach would create with the knob overrides it writes into `overrides_json` (a JSON
+   * object, at most `capacity` bytes with the NUL; "{}" when none). Parameters tagged `transient` are not saved. */
+  petlab_status_t (*fold)(petlab_method_t* method, petlab_model_t* model, char* overrides_json, size_t capacity,
+                          petlab_error_t* error);
 } petlab_method_desc_t;
 
 /* ---------------------------------------------------------------- entry */

@@ -27,6 +27,7 @@
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -232,6 +233,11 @@ struct Site {
   int layer;
   int64_t in_features, out_features, num_heads, head_dim;
   std::string weight, bias;
+  /// BLOCK sites: the sublayer's own norm (parameter names, empty where absent), its epsilon and whether it
+  /// follows the site ("post": BERT's norm(x + h)) or precedes the sublayer ("pre": T5 ran it on norm(x)).
+  std::string norm_weight, norm_bias;
+  double norm_eps = 0.0;
+  std::string norm_position;
 };
 
 struct Param {
@@ -282,8 +288,15 @@ class Model {
       info.header = PETLAB_HEADER_INIT(petlab_site_info_t);
       petlab_error_t error{};
       check(api_->site_info(model_, i, &info, &error), error);
-      out.push_back({info.name, info.kind, info.stack, info.layer, info.in_features, info.out_features,
-                     info.num_heads, info.head_dim, info.weight, info.bias});
+      Site site{info.name, info.kind, info.stack, info.layer, info.in_features, info.out_features,
+                info.num_heads, info.head_dim, info.weight, info.bias};
+      if (info.norm_position != nullptr) {  // a 1.0 host leaves the 1.1 fields zero
+        site.norm_weight = info.norm_weight;
+        site.norm_bias = info.norm_bias;
+        site.norm_eps = info.norm_eps;
+        site.norm_position = info.norm_position;
+      }
+      out.push_back(std::move(site));
     }
     return out;
   }
@@ -385,6 +398,31 @@ class Model {
     check(api_->remove_hook(model_, id, &error), error);
   }
 
+  /// Claims `slot` of `site` for this method instance (see petlab_host_model_v1_t.claim). Claim every site you
+  /// modify before hooking it: the host then refuses a second method that would modify it incompatibly.
+  void claim(const std::string& site, const std::string& slot, bool exclusive = true) {
+    if (!has(offsetof(petlab_host_model_v1_t, claim))) return;  // a 1.0 host does not arbitrate
+    petlab_error_t error{};
+    check(api_->claim(model_, site.c_str(), slot.c_str(), exclusive ? 1 : 0, &error), error);
+  }
+
+  /// Token ids of `text` as the backbone's tokenizer encodes one text, special tokens included (HF's tokenizer(text)).
+  std::vector<int64_t> tokenize(const std::string& text) const {
+    if (!has(offsetof(petlab_host_model_v1_t, tokenize)))
+      throw Error(PETLAB_ERR_UNSUPPORTED, "this host (ABI 1.0) cannot tokenize");
+    std::vector<int64_t> ids(64);
+    for (;;) {
+      uint32_t count = 0;
+      petlab_error_t error{};
+      check(api_->tokenize(model_, text.c_str(), ids.data(), static_cast<uint32_t>(ids.size()), &count, &error), error);
+      if (count <= ids.size()) {
+        ids.resize(count);
+        return ids;
+      }
+      ids.resize(count);
+    }
+  }
+
   void log(petlab_log_level_t level, const std::string& message) const {
     if (log_ != nullptr) log_->log(log_->host_data, level, message.c_str());
   }
@@ -397,6 +435,8 @@ class Model {
     });
   }
   static void free_hook(void* user_data) { delete static_cast<Hook*>(user_data); }
+  /// Whether the host's table reaches the field at `offset` (fields after 1.0 are appended).
+  bool has(size_t offset) const { return api_->header.struct_size > offset; }
 
   const petlab_host_t* host_;
   petlab_model_t* model_;
@@ -412,6 +452,10 @@ class Method {
   virtual void attach(Model& model) = 0;
   virtual void merge(Model&) { throw Error(PETLAB_ERR_UNSUPPORTED, "this method cannot merge"); }
   virtual void unmerge(Model&) { throw Error(PETLAB_ERR_UNSUPPORTED, "this method cannot unmerge"); }
+  /// Called before saving: write training-time reparameterisations into the plain parameters a fresh attach
+  /// with the returned knob overrides creates (prefix tuning's MLP → plain prefixes). Parameters tagged
+  /// `transient` are never saved.
+  virtual nlohmann::json fold(Model&) { return nlohmann::json::object(); }
 };
 
 // ------------------------------------------------------------------ descriptors and trampolines
@@ -463,6 +507,15 @@ petlab_status_t unmerge(petlab_method_t* method, petlab_model_t* model, petlab_e
   return with_model(method, model, error, [](Method& m, Model& view) { m.unmerge(view); });
 }
 inline void destroy(petlab_method_t* method) noexcept { delete instance(method); }
+inline petlab_status_t fold(petlab_method_t* method, petlab_model_t* model, char* overrides_json, size_t capacity,
+                            petlab_error_t* error) {
+  return with_model(method, model, error, [&](Method& m, Model& view) {
+    const std::string text = m.fold(view).dump();
+    if (overrides_json == nullptr || text.size() + 1 > capacity)
+      throw Error(PETLAB_ERR_INVALID_ARGUMENT, "fold: the knob overrides do not fit the host's buffer");
+    std::snprintf(overrides_json, capacity, "%s", text.c_str());
+  });
+}
 
 /// The descriptor of method M and the strings it points to, built once in static storage.
 template <class M>
@@ -484,7 +537,8 @@ class Descriptor {
              &attach<M>,
              M::mergeable ? &merge<M> : nullptr,
              M::mergeable ? &unmerge<M> : nullptr,
-             &destroy};
+             &destroy,
+             &fold};
   }
   Descriptor(const Descriptor&) = delete;
   Descriptor& operator=(const Descriptor&) = delete;
