@@ -4,6 +4,7 @@
 #include "plugin/registry.hpp"
 #include "core/error.hpp"
 #include "study/plan.hpp"
+#include "study/plan_check.hpp"
 #include "study/run_cell.hpp"
 #include "study/runner.hpp"
 
@@ -19,6 +20,7 @@ namespace {
 struct PlanOptions {
   std::string file;
   bool json = false;
+  bool check = false;
 };
 
 struct RunOptions {
@@ -46,11 +48,33 @@ std::pair<int, int> parse_shard(const std::string& text) {
   }
 }
 
-Plan plan_study(const std::string& file, const GlobalOptions& global) {
-  const StudyFile study = read_study_file(file);
+MethodRegistry load_registry(const GlobalOptions& global) {
   MethodRegistry registry;
   registry.load_directories(plugin_search_path(global.plugin_paths));
-  return make_plan(study, registry);
+  return registry;
+}
+
+Plan plan_study(const std::string& file, const GlobalOptions& global) {
+  const StudyFile study = read_study_file(file);
+  return make_plan(study, load_registry(global));
+}
+
+/// `study plan --check`: one line per cell with its trainable parameters, or why its methods do not attach.
+void check_study(const std::string& file, const GlobalOptions& global) {
+  const MethodRegistry registry = load_registry(global);
+  const Plan plan = make_plan(read_study_file(file), registry);
+  size_t failed = 0;
+  for (const CellCheck& c : check_plan(plan, registry)) {
+    if (c.error.empty()) {
+      std::cout << fmt::format("  ok   {}  {} trainable ({:.4f}% of the backbone)\n", c.cell, c.count.trainable,
+                               c.count.percent_of_backbone());
+    } else {
+      ++failed;
+      std::cout << fmt::format("  FAIL {}  {}\n", c.cell, c.error);
+    }
+  }
+  if (failed) throw Error(fmt::format("{}: {} of {} cells do not attach (see above)", file, failed, plan.cells.size()));
+  std::cout << fmt::format("study {}: all {} cells attach\n", plan.study, plan.cells.size());
 }
 
 void run_study(const RunOptions& o, const GlobalOptions& global) {
@@ -102,7 +126,11 @@ void add_study_command(CLI::App& app, const GlobalOptions& global) {
   auto* plan = study->add_subcommand("plan", "Expand a study file into its cells (stable ids) and seeds");
   plan->add_option("file", o->file, "Study file (TOML)")->required();
   plan->add_flag("--json", o->json, "Print the cells as JSON");
-  plan->callback([o, &global] { print_plan(plan_study(o->file, global), o->json); });
+  plan->add_flag("--check", o->check, "Also attach each cell's methods to the backbone and print trainable parameters");
+  plan->callback([o, &global] {
+    if (o->check) return check_study(o->file, global);
+    print_plan(plan_study(o->file, global), o->json);
+  });
 
   auto r = std::make_shared<RunOptions>();
   auto* run = study->add_subcommand("run", "Run every cell of a study in worker processes; resumes where it stopped");

@@ -104,16 +104,18 @@ nlohmann::json to_json(const toml::node& node) {
   return node.is_date_time() || node.is_date() || node.is_time() ? nlohmann::json("<date/time>") : nlohmann::json();
 }
 
-/// "${name}" → [paths].name or the environment; relative results are taken from the study file's folder.
-fs::path resolve_path(const std::string& text, const std::map<std::string, std::string>& vars, const TableReader& r,
-                      const toml::node& node, const std::string& key) {
+/// Replaces every "${name}" in `text` by [paths].name or the environment variable `name`; a [paths] value may
+/// itself hold "${...}" (paths.toml: minilm = "${PETLAB_MINILM}"), expanded in turn.
+std::string expand_variables(const std::string& text, const std::map<std::string, std::string>& vars,
+                             const TableReader& r, const toml::node& node, const std::string& key, int depth = 0) {
+  if (depth > 8) r.fail(node, key, "path variables refer to each other in a cycle");
   std::string out;
   for (size_t i = 0; i < text.size();) {
     if (text.compare(i, 2, "${") == 0) {
       const size_t end = text.find('}', i);
       if (end == std::string::npos) r.fail(node, key, "unterminated '${' in a path");
       const std::string name = text.substr(i + 2, end - i - 2);
-      if (auto it = vars.find(name); it != vars.end()) out += it->second;
+      if (auto it = vars.find(name); it != vars.end()) out += expand_variables(it->second, vars, r, node, key, depth + 1);
       else if (const char* env = std::getenv(name.c_str())) out += env;
       else r.fail(node, key, fmt::format("'${{{}}}' is neither a key of [paths] nor an environment variable", name));
       i = end + 1;
@@ -121,7 +123,13 @@ fs::path resolve_path(const std::string& text, const std::map<std::string, std::
       out += text[i++];
     }
   }
-  fs::path p(out);
+  return out;
+}
+
+/// A path with its variables expanded; relative results are taken from the study file's folder.
+fs::path resolve_path(const std::string& text, const std::map<std::string, std::string>& vars, const TableReader& r,
+                      const toml::node& node, const std::string& key) {
+  fs::path p(expand_variables(text, vars, r, node, key));
   return p.is_absolute() ? p : (r.file().parent_path() / p).lexically_normal();
 }
 
@@ -131,6 +139,41 @@ const toml::table& child_table(const TableReader& r, const std::string& key) {
   if (n == nullptr) return empty;
   if (!n->is_table()) r.fail(*n, key, fmt::format("expected a table, got {}", TableReader::type_name(*n)));
   return *n->as_table();
+}
+
+/// [paths]: name = "value" variables for "${name}" in paths. `include = "FILE"` first reads FILE's [paths]
+/// (relative to the study file), so a folder of studies can set its model and data paths in one place; the
+/// study's own keys win. A relative value from the included file is taken from that file's folder.
+std::map<std::string, std::string> read_path_variables(const TableReader& top) {
+  std::map<std::string, std::string> vars;
+  const toml::table& paths = child_table(top, "paths");
+  if (const toml::node* include = paths.get("include")) {
+    if (!include->is_string()) top.fail(*include, "paths.include", "expected a string: a TOML file with a [paths] table");
+    const fs::path file = resolve_path(*include->value<std::string>(), {}, top, *include, "paths.include");
+    toml::table root;
+    try {
+      root = toml::parse_file(file.string());
+    } catch (const toml::parse_error& e) {
+      if (!fs::exists(file)) top.fail(*include, "paths.include", fmt::format("no such file: {}", file.string()));
+      throw Error(fmt::format("{}:{}:{}: TOML syntax error: {}", file.string(), e.source().begin.line,
+                              e.source().begin.column, e.description()));
+    }
+    const TableReader shared(root, "", file);
+    shared.only({"paths"});
+    for (auto&& [k, v] : child_table(shared, "paths")) {
+      const std::string key = "paths." + std::string(k.str());
+      if (!v.is_string()) shared.fail(v, key, "a path variable is a string");
+      std::string value = *v.value<std::string>();
+      if (!value.empty() && value[0] != '/' && value[0] != '$') value = (file.parent_path() / value).lexically_normal().string();
+      vars[std::string(k.str())] = value;
+    }
+  }
+  for (auto&& [k, v] : paths) {
+    if (k.str() == "include") continue;
+    if (!v.is_string()) top.fail(v, "paths." + std::string(k.str()), "a path variable is a string");
+    vars[std::string(k.str())] = *v.value<std::string>();
+  }
+  return vars;
 }
 
 std::vector<uint64_t> read_seeds(const TableReader& r) {
@@ -264,11 +307,7 @@ StudyFile read_study_file(const fs::path& file) {
   const TableReader top(root, "", study.path);
   top.only({"study", "paths", "backbone", "train", "tasks", "methods"});
 
-  std::map<std::string, std::string> vars;
-  for (auto&& [k, v] : child_table(top, "paths")) {
-    if (!v.is_string()) top.fail(v, "paths." + std::string(k.str()), "a path variable is a string");
-    vars[std::string(k.str())] = *v.value<std::string>();
-  }
+  const auto vars = read_path_variables(top);
 
   const TableReader s(child_table(top, "study"), "study", study.path);
   s.only({"name", "output", "seeds", "protocol"});

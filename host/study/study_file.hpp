@@ -64,7 +64,8 @@ struct StudyFile {
 };
 
 /// Reads and checks a study file. Relative paths are relative to the file's folder; "${name}" in a path is
-/// replaced by [paths].name, or the environment variable of that name. Throws petlab::Error naming the
+/// replaced by [paths].name (or one from the file named by [paths].include), or the environment variable of
+/// that name. Throws petlab::Error naming the
 /// file:line:column and the key for syntax errors, unknown keys (with the nearest valid one), wrong types
 /// and empty grids.
 StudyFile read_study_file(const std::filesystem::path& file);

@@ -2,104 +2,27 @@
 // adapters petlab writes load in PeftModel.from_pretrained and give ours, the MLP reparameterisation equals
 // PEFT's prefix_projection and folds into what PEFT saves, trainable counts agree with PEFT's and with the
 // closed forms, T5 decoding step by step equals teacher forcing, and bad inputs fail with their own messages.
-#include "artifacts/peft_format.hpp"
-#include "backbone/backbone.hpp"
-#include "backbone/bert.hpp"
-#include "backbone/safetensors.hpp"
 #include "backbone/t5.hpp"
-#include "plugin/registry.hpp"
-#include "support/run.hpp"
+#include "methods/peft_parity_support.hpp"
 
 #include <doctest/doctest.h>
 
 #include <ATen/ATen.h>
 
 #include <filesystem>
-#include <fstream>
-
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 using namespace petlab;
+using namespace petlab::peft_parity;
 
 namespace {
-const fs::path kTiny = fs::path(PETLAB_FIXTURE_DIR) / "tiny_models";
 const fs::path kPeft = fs::path(PETLAB_FIXTURE_DIR) / "peft_prefix_prompt";
-constexpr double kTolerance = 1e-5;
-
-const MethodRegistry& registry() {
-  static const MethodRegistry r = [] {
-    MethodRegistry loaded;
-    loaded.load_directories({PETLAB_PLUGIN_BUILD_DIR});
-    return loaded;
-  }();
-  return r;
-}
 
 fs::path model_dir(const std::string& model) {
   return model == "t5-even" ? kPeft / "t5-even" / "model" : kTiny / model / "model";
 }
 
-const PeftConverter& converter() {
-  const PeftConverter* c = peft_converter_for_method("prefix");
-  REQUIRE_MESSAGE(c != nullptr, "no PEFT converter registered for prefix");
-  return *c;
-}
-
-/// Encoder states on real tokens (padding zeroed), or T5's teacher-forced logits.
-at::Tensor outputs(Backbone& model, const SafetensorsFile& in) {
-  at::NoGradGuard no_grad;
-  const at::Tensor mask = in.get("attention_mask");
-  if (model.is_encoder_decoder()) {
-    auto& t5 = static_cast<T5Model&>(model);
-    return t5.decode(t5.encode(in.get("input_ids"), mask), in.get("decoder_input_ids"), in.get("decoder_attention_mask"));
-  }
-  return model.encode(in.get("input_ids"), mask, in.get("token_type_ids")).hidden * mask.unsqueeze(-1).to(at::kFloat);
-}
-
-at::Tensor reference(Backbone& model, const SafetensorsFile& ref) {
-  if (model.is_encoder_decoder()) return ref.get("logits");
-  return ref.get("last_hidden_state") * ref.get("attention_mask").unsqueeze(-1).to(at::kFloat);
-}
-
-double max_abs_diff(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().max().item<double>(); }
-
-nlohmann::json read_json(const fs::path& file) {
-  std::ifstream in(file);
-  REQUIRE_MESSAGE(in.good(), "cannot open " << file);
-  return nlohmann::json::parse(in);
-}
-
-/// 1e-5, or twice PEFT's own float32 rounding on the case's outputs when that is larger (tiny T5 v1.1's logits
-/// reach 24, where PEFT's float32 logits are about 1.1e-5 from its float64 ones).
-double tolerance(const std::string& fixture_case) {
-  const double noise = read_json(kPeft / fixture_case / "counts.json").at("float32_noise").get<double>();
-  return std::max(kTolerance, 2 * noise);
-}
-
-/// Attaches `state` as the artifact loader would: its knobs, then its tensors copied in.
-std::unique_ptr<MethodInstance> attach_state(Backbone& model, const MethodState& state) {
-  auto instance = registry().create(state.method, state.knobs);
-  instance->attach(model.surface());
-  int64_t created = 0;
-  for (const auto& p : model.surface().params.all()) created += p.owner == instance->id();
-  CHECK(created == static_cast<int64_t>(state.tensors.size()));
-  at::NoGradGuard no_grad;
-  for (const auto& [name, tensor] : state.tensors) {
-    Parameter* p = model.surface().params.find(instance->id() + "/" + name);
-    REQUIRE_MESSAGE(p != nullptr, "the method did not create " << name);
-    REQUIRE(p->tensor.sizes() == tensor.sizes());
-    p->tensor.copy_(tensor);
-  }
-  return instance;
-}
-
-int64_t trainable_elements(Backbone& model, const std::string& owner) {
-  int64_t n = 0;
-  for (const auto& p : model.surface().params.all())
-    if (p.owner == owner && p.trainable()) n += p.tensor.numel();
-  return n;
-}
+const PeftConverter& converter() { return peft_parity::converter("prefix"); }
 
 /// The instance's saved state: its parameters without the "<instance>/" prefix, transient ones left out.
 MethodState saved_state(Backbone& model, const std::string& instance, nlohmann::json knobs) {
@@ -110,10 +33,6 @@ MethodState saved_state(Backbone& model, const std::string& instance, nlohmann::
   return state;
 }
 
-struct PeftCase {
-  std::string name;   // fixture folder
-  std::string model;  // tiny_models folder, or t5-even in the fixture
-};
 const PeftCase kCases[] = {{"minilm-prefix", "minilm"},
                            {"t5-v1_0-prefix", "t5-v1_0"},
                            {"t5-v1_1-prefix", "t5-v1_1"},
@@ -123,36 +42,10 @@ const PeftCase kCases[] = {{"minilm-prefix", "minilm"},
 /// largest difference to `ours`.
 double peft_outputs_differ(Backbone& model, const std::string& model_name, const MethodState& state,
                            const fs::path& inputs, const at::Tensor& ours) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("petlab-prefix-to-peft-" + std::to_string(::getpid()) + "-" + model_name);
-  fs::remove_all(dir);
-  PeftAdapter adapter = converter().to_peft(state, {model.surface(), model.config()});
-  adapter.config["base_model_name_or_path"] = model_dir(model_name).string();
-  write_peft_adapter(dir / "adapter", adapter);
-  using testing::shell_quote;
-  const auto result = testing::run("HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 " + shell_quote(PETLAB_PYTHON_EXE) + " " +
-                                   shell_quote(std::string(PETLAB_REFERENCE_SCRIPTS) + "/peft_prefix_prompt.py") +
-                                   " --check " + shell_quote((dir / "adapter").string()) + " --model " +
-                                   shell_quote(model_dir(model_name).string()) + " --inputs " +
-                                   shell_quote(inputs.string()) + " --out " +
-                                   shell_quote((dir / "peft.safetensors").string()));
-  REQUIRE_MESSAGE(result.exit_code == 0, result.err);
-  const SafetensorsFile peft(dir / "peft.safetensors");
-  const at::Tensor theirs = model.is_encoder_decoder()
-                                ? peft.get("logits")
-                                : peft.get("last_hidden_state") *
-                                      SafetensorsFile(inputs).get("attention_mask").unsqueeze(-1).to(at::kFloat);
-  fs::remove_all(dir);
-  return max_abs_diff(ours, theirs);
-}
-
-/// A RoBERTa-base-shaped encoder (12 layers, hidden 768, 12 heads) without a checkpoint.
-std::shared_ptr<BertEncoder> roberta_base_shape() {
-  ModelConfig config{"roberta-base-shape", "roberta", nlohmann::json::object()};
-  BertOptions o;
-  o.vocab = 8, o.hidden = 768, o.layers = 12, o.heads = 12, o.intermediate = 3072, o.max_positions = 8;
-  o.type_vocab = 1, o.pad_id = 1, o.roberta_positions = true;
-  return std::make_shared<BertEncoder>(config, o);
+  const SafetensorsFile peft =
+      peft_check("peft_prefix_prompt.py", "prefix-to-peft-" + model_name,
+                 converter().to_peft(state, {model.surface(), model.config()}), model_dir(model_name), inputs);
+  return max_abs_diff(ours, peft_outputs(model, peft, SafetensorsFile(inputs)));
 }
 }  // namespace
 
@@ -165,9 +58,9 @@ TEST_CASE("prefix: PEFT adapters load through the converter and match PEFT's out
     MESSAGE(c.name << ": knobs " << state.knobs.dump());
     auto instance = attach_state(*model, state);
     const SafetensorsFile ref(kPeft / c.name / "reference.safetensors");
-    const double diff = max_abs_diff(outputs(*model, ref), reference(*model, ref));
-    MESSAGE(c.name << ": max abs difference to PEFT " << diff << " (tolerance " << tolerance(c.name) << ")");
-    CHECK(diff <= tolerance(c.name));
+    const double diff = max_abs_diff(outputs(*model, ref), peft_outputs(*model, ref, ref));
+    MESSAGE(c.name << ": max abs difference to PEFT " << diff << " (tolerance " << tolerance(kPeft / c.name) << ")");
+    CHECK(diff <= tolerance(kPeft / c.name));
   }
 }
 
@@ -189,9 +82,9 @@ TEST_CASE("prefix: the MLP equals PEFT's prefix_projection, folds into PEFT's sa
   }
   const SafetensorsFile ref(kPeft / "minilm-prefix-mlp" / "reference.safetensors");
   const at::Tensor through_mlp = outputs(*model, ref);
-  const double to_peft = max_abs_diff(through_mlp, reference(*model, ref));
+  const double to_peft = max_abs_diff(through_mlp, peft_outputs(*model, ref, ref));
   MESSAGE("MLP form: max abs difference to PEFT " << to_peft);
-  CHECK(to_peft <= tolerance("minilm-prefix-mlp"));
+  CHECK(to_peft <= tolerance(kPeft / "minilm-prefix-mlp"));
 
   // fold() writes the plain prefixes PEFT saved (PEFT saves the MLP's output too).
   const nlohmann::json overrides = instance->fold(model->surface());
@@ -252,7 +145,7 @@ TEST_CASE("prefix: adapters petlab writes load in PEFT and give petlab's outputs
     const at::Tensor ours = outputs(*model, SafetensorsFile(inputs));
     const double diff = peft_outputs_differ(*model, r.model, saved_state(*model, "prefix", knobs), inputs, ours);
     MESSAGE(r.model << " " << r.knobs.dump() << ": max abs difference PEFT vs petlab " << diff);
-    CHECK(diff <= tolerance(r.inputs));
+    CHECK(diff <= tolerance(kPeft / r.inputs));
   }
 }
 
@@ -315,7 +208,7 @@ TEST_CASE("prefix: T5 decoding step by step equals teacher forcing, prefixes on 
     for (int64_t t = 0; t < ids.size(1); ++t)
       diff = std::max(diff, max_abs_diff(t5.decode_step(state, ids.narrow(1, t, 1)), forced.select(1, t)));
     MESSAGE(name << ": step by step vs teacher forcing " << diff);
-    CHECK(diff <= tolerance(name + "-prompt"));  // float32 rounding on this model's logits
+    CHECK(diff <= tolerance(kPeft / (name + "-prompt")));  // float32 rounding on this model's logits
   }
 }
 

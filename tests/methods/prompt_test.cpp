@@ -1,13 +1,7 @@
 // The prompt plugin against HF PEFT: adapters PEFT saved load through the converter and give PEFT's outputs
 // (soft tokens included), adapters petlab writes load in PeftModel.from_pretrained and give ours, the three
 // initialisations, trainable counts against PEFT's and the closed form, and bad knobs.
-#include "artifacts/peft_format.hpp"
-#include "backbone/backbone.hpp"
-#include "backbone/bert.hpp"
-#include "backbone/safetensors.hpp"
-#include "backbone/t5.hpp"
-#include "plugin/registry.hpp"
-#include "support/run.hpp"
+#include "methods/peft_parity_support.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 #include <doctest/doctest.h>
@@ -15,89 +9,16 @@
 #include <ATen/ATen.h>
 
 #include <filesystem>
-#include <fstream>
-
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 using namespace petlab;
+using namespace petlab::peft_parity;
 
 namespace {
-const fs::path kTiny = fs::path(PETLAB_FIXTURE_DIR) / "tiny_models";
 const fs::path kPeft = fs::path(PETLAB_FIXTURE_DIR) / "peft_prefix_prompt";
-constexpr double kTolerance = 1e-5;
 constexpr const char* kPromptText = "Classify the sentiment of this review.";  // as peft_prefix_prompt.py
 
-const MethodRegistry& registry() {
-  static const MethodRegistry r = [] {
-    MethodRegistry loaded;
-    loaded.load_directories({PETLAB_PLUGIN_BUILD_DIR});
-    return loaded;
-  }();
-  return r;
-}
-
-const PeftConverter& converter() {
-  const PeftConverter* c = peft_converter_for_method("prompt");
-  REQUIRE_MESSAGE(c != nullptr, "no PEFT converter registered for prompt");
-  return *c;
-}
-
-/// Encoder states at every position the encoder returns (soft tokens first, padding zeroed), or T5's
-/// teacher-forced logits.
-at::Tensor outputs(Backbone& model, const SafetensorsFile& in) {
-  at::NoGradGuard no_grad;
-  const at::Tensor mask = in.get("attention_mask");
-  if (model.is_encoder_decoder()) {
-    auto& t5 = static_cast<T5Model&>(model);
-    return t5.decode(t5.encode(in.get("input_ids"), mask), in.get("decoder_input_ids"), in.get("decoder_attention_mask"));
-  }
-  const EncoderOutput out = model.encode(in.get("input_ids"), mask, in.get("token_type_ids"));
-  return out.hidden * out.attention_mask.unsqueeze(-1).to(at::kFloat);
-}
-
-/// PEFT's encoder states [B, P+T, H] with the soft tokens' rows kept and padding zeroed, or T5's logits.
-at::Tensor reference(Backbone& model, const at::Tensor& peft_output, const at::Tensor& mask) {
-  if (model.is_encoder_decoder()) return peft_output;
-  const int64_t added = peft_output.size(1) - mask.size(1);
-  const at::Tensor full = at::cat({at::ones({mask.size(0), added}, mask.options()), mask}, 1);
-  return peft_output * full.unsqueeze(-1).to(at::kFloat);
-}
-
-double max_abs_diff(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().max().item<double>(); }
-
-nlohmann::json read_json(const fs::path& file) {
-  std::ifstream in(file);
-  REQUIRE_MESSAGE(in.good(), "cannot open " << file);
-  return nlohmann::json::parse(in);
-}
-
-/// 1e-5, or twice PEFT's own float32 rounding on the case's outputs when that is larger (tiny T5 v1.1's logits
-/// reach 24, where PEFT's float32 logits are about 1.1e-5 from its float64 ones).
-double tolerance(const std::string& fixture_case) {
-  const double noise = read_json(kPeft / fixture_case / "counts.json").at("float32_noise").get<double>();
-  return std::max(kTolerance, 2 * noise);
-}
-
-std::unique_ptr<MethodInstance> attach_state(Backbone& model, const MethodState& state) {
-  auto instance = registry().create(state.method, state.knobs);
-  instance->attach(model.surface());
-  at::NoGradGuard no_grad;
-  for (const auto& [name, tensor] : state.tensors) {
-    Parameter* p = model.surface().params.find(instance->id() + "/" + name);
-    REQUIRE_MESSAGE(p != nullptr, "the method did not create " << name);
-    REQUIRE(p->tensor.sizes() == tensor.sizes());
-    p->tensor.copy_(tensor);
-  }
-  return instance;
-}
-
-int64_t trainable_elements(Backbone& model, const std::string& owner) {
-  int64_t n = 0;
-  for (const auto& p : model.surface().params.all())
-    if (p.owner == owner && p.trainable()) n += p.tensor.numel();
-  return n;
-}
+const PeftConverter& converter() { return peft_parity::converter("prompt"); }
 
 at::Tensor prompt_of(Backbone& model) {
   Parameter* p = model.surface().params.find("prompt/embedding");
@@ -105,22 +26,10 @@ at::Tensor prompt_of(Backbone& model) {
   return p->tensor.detach();
 }
 
-struct PeftCase {
-  std::string name;   // fixture folder
-  std::string model;  // tiny_models folder
-};
 const PeftCase kCases[] = {{"minilm-prompt", "minilm"},
                            {"minilm-prompt-text", "minilm"},
                            {"t5-v1_0-prompt", "t5-v1_0"},
                            {"t5-v1_1-prompt", "t5-v1_1"}};
-
-std::shared_ptr<BertEncoder> roberta_base_shape() {
-  ModelConfig config{"roberta-base-shape", "roberta", nlohmann::json::object()};
-  BertOptions o;
-  o.vocab = 8, o.hidden = 768, o.layers = 12, o.heads = 12, o.intermediate = 3072, o.max_positions = 8;
-  o.type_vocab = 1, o.pad_id = 1, o.roberta_positions = true;
-  return std::make_shared<BertEncoder>(config, o);
-}
 }  // namespace
 
 TEST_CASE("prompt: PEFT adapters load through the converter and match PEFT's outputs") {
@@ -135,9 +44,9 @@ TEST_CASE("prompt: PEFT adapters load through the converter and match PEFT's out
     const at::Tensor peft = ref.contains("logits") ? ref.get("logits") : ref.get("last_hidden_state");
     const at::Tensor ours = outputs(*model, ref);
     REQUIRE(ours.sizes() == peft.sizes());
-    const double diff = max_abs_diff(ours, reference(*model, peft, ref.get("attention_mask")));
-    MESSAGE(c.name << ": max abs difference to PEFT " << diff << " (tolerance " << tolerance(c.name) << ")");
-    CHECK(diff <= tolerance(c.name));
+    const double diff = max_abs_diff(ours, peft_outputs(*model, ref, ref));
+    MESSAGE(c.name << ": max abs difference to PEFT " << diff << " (tolerance " << tolerance(kPeft / c.name) << ")");
+    CHECK(diff <= tolerance(kPeft / c.name));
   }
 }
 
@@ -158,28 +67,14 @@ TEST_CASE("prompt: adapters petlab writes load in PEFT and give petlab's outputs
     }
     const fs::path inputs = kPeft / inputs_case / "reference.safetensors";
     const at::Tensor ours = outputs(*model, SafetensorsFile(inputs));
-
-    const fs::path dir = fs::temp_directory_path() / ("petlab-prompt-to-peft-" + std::to_string(::getpid()) + "-" + name);
-    fs::remove_all(dir);
-    PeftAdapter adapter =
+    const SafetensorsFile peft = peft_check(
+        "peft_prefix_prompt.py", "prompt-to-peft-" + name,
         converter().to_peft(MethodState{"prompt", knobs, {{"embedding", prompt_of(*model).clone()}}},
-                            {model->surface(), model->config()});
-    adapter.config["base_model_name_or_path"] = model_dir.string();
-    write_peft_adapter(dir / "adapter", adapter);
-    using testing::shell_quote;
-    const auto result = testing::run("HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 " + shell_quote(PETLAB_PYTHON_EXE) +
-                                     " " + shell_quote(std::string(PETLAB_REFERENCE_SCRIPTS) + "/peft_prefix_prompt.py") +
-                                     " --check " + shell_quote((dir / "adapter").string()) + " --model " +
-                                     shell_quote(model_dir.string()) + " --inputs " + shell_quote(inputs.string()) +
-                                     " --out " + shell_quote((dir / "peft.safetensors").string()));
-    REQUIRE_MESSAGE(result.exit_code == 0, result.err);
-    const SafetensorsFile peft(dir / "peft.safetensors");
-    const at::Tensor theirs = model->is_encoder_decoder() ? peft.get("logits") : peft.get("last_hidden_state");
-    const double diff =
-        max_abs_diff(ours, reference(*model, theirs, SafetensorsFile(inputs).get("attention_mask")));
-    fs::remove_all(dir);
+                            {model->surface(), model->config()}),
+        model_dir, inputs);
+    const double diff = max_abs_diff(ours, peft_outputs(*model, peft, SafetensorsFile(inputs)));
     MESSAGE(name << ": max abs difference PEFT vs petlab " << diff);
-    CHECK(diff <= tolerance(inputs_case));
+    CHECK(diff <= tolerance(kPeft / inputs_case));
   }
 }
 

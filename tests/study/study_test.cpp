@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <thread>
 
 #include <fcntl.h>
@@ -108,9 +109,70 @@ TEST_CASE("study files: a missing model or data folder is named") {
   CHECK(doctest::String(r.err.c_str()) == doctest::Contains("is not a Hugging Face model folder"));
 }
 
+TEST_CASE("study files: [paths].include sets model and data paths for a folder of studies in one place") {
+  const fs::path dir = scratch("include");
+  fs::create_directories(dir / "studies");
+  std::ofstream(dir / "paths.toml") << "[paths]\nmodel = \"" << kModel.string() << "\"\ndata = \"" << kData.string() << "\"\n";
+  const auto study = [&](const std::string& include) {
+    const fs::path file = dir / "studies" / "study.toml";
+    std::ofstream(file) << "[study]\nname = \"t\"\n[paths]\ninclude = \"" << include << "\"\n"
+                        << "[backbone]\nmodel = \"${model}\"\n[[tasks]]\nid = \"glue/sst2\"\ndata = \"${data}\"\n" << kMethods;
+    return run(petlab_command("study plan " + shell_quote(file.string())));
+  };
+  const auto ok = study("../paths.toml");
+  CHECK(ok.exit_code == 0);
+  CHECK(doctest::String(ok.out.c_str()) == doctest::Contains("bitfit"));
+  const auto missing = study("../no-paths.toml");
+  CHECK(missing.exit_code != 0);
+  CHECK(doctest::String(missing.err.c_str()) == doctest::Contains("paths.include: no such file"));
+}
+
 TEST_CASE("study files: an empty grid is refused") {
   CHECK(doctest::String(plan_error("").c_str()) == doctest::Contains("the grid is empty: add at least one [[methods]]"));
   CHECK(doctest::String(plan_error(kMethods, "protocol = []\n").c_str()) == doctest::Contains("the protocol list is empty"));
+}
+
+TEST_CASE("study plan --check: every study shipped in configs/ plans and attaches, with tiny models in paths.toml") {
+  // The paper studies name their models and data through configs/paths.toml: a copy of configs/ whose
+  // paths.toml points at the tiny fixtures and at empty data folders checks every cell of every study.
+  const fs::path dir = scratch("configs");
+  const fs::path configs = dir / "configs", tiny = fs::path(PETLAB_FIXTURE_DIR) / "tiny_models";
+  fs::copy(fs::path(PETLAB_SOURCE_DIR) / "configs", configs, fs::copy_options::recursive);
+  std::ofstream(configs / "paths.toml") << "[paths]\nminilm = \"" << (tiny / "minilm" / "model").string() << "\"\n"
+                                        << "roberta = \"" << (tiny / "roberta" / "model").string() << "\"\n"
+                                        << "flan_t5 = \"" << (tiny / "t5-v1_1" / "model").string() << "\"\n"
+                                        << "t5 = \"" << (tiny / "t5-v1_0" / "model").string() << "\"\n"
+                                        << "data = \"" << (dir / "data").string() << "\"\nruns = \"runs\"\n";
+  const std::regex data_folder(R"(\$\{data\}/([^"]+))");
+  std::vector<fs::path> studies;
+  for (const auto& entry : fs::recursive_directory_iterator(configs)) {
+    if (entry.path().extension() != ".toml" || entry.path().filename() == "paths.toml") continue;
+    studies.push_back(entry.path());
+    std::ifstream in(entry.path());
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (std::sregex_iterator m(text.begin(), text.end(), data_folder), end; m != end; ++m)
+      fs::create_directories(dir / "data" / (*m)[1].str());
+  }
+  REQUIRE(studies.size() >= 10);
+  for (const fs::path& study : studies) {
+    INFO(study.string());
+    const auto r = run("PETLAB_MINILM=" + shell_quote((tiny / "minilm" / "model").string()) + " " +
+                       petlab_command("study plan --check " + shell_quote(study.string())));
+    CHECK(r.exit_code == 0);
+    CHECK(doctest::String(r.out.c_str()) == doctest::Contains("cells attach"));
+    CHECK(r.err == "");
+  }
+}
+
+TEST_CASE("study plan --check names the cell whose methods do not attach, and why") {
+  const fs::path dir = scratch("check");
+  const auto r = run(petlab_command("study plan --check " +
+                                    shell_quote(write_study(dir, "[[methods]]\nid = \"lora\"\nknobs = { targets = [\"attn.qq\"] }\n" + kMethods).string())));
+  CHECK(r.exit_code != 0);
+  CHECK(doctest::String(r.out.c_str()) == doctest::Contains("FAIL sst2-lora-n64-fair-"));
+  CHECK(doctest::String(r.out.c_str()) == doctest::Contains("no site matches [attn.qq]"));
+  CHECK(doctest::String(r.out.c_str()) == doctest::Contains("ok   sst2-bitfit-n64-fair-"));
+  CHECK(doctest::String(r.err.c_str()) == doctest::Contains("1 of 3 cells do not attach"));
 }
 
 TEST_CASE("study plan: list-valued knobs and [train] values become sweep axes with stable cell ids") {

@@ -86,6 +86,10 @@ TEST_CASE("layer selections: all, ranges, first/last, lists, and random draws fr
   CHECK(select_layers("1-2", 4) == V{1, 2});
   CHECK(select_layers("first:2", 6) == V{0, 1});
   CHECK(select_layers("last:2", 6) == V{4, 5});
+  CHECK(select_layers("first:50%", 6) == V{0, 1, 2});
+  CHECK(select_layers("last:50%", 3) == V{1, 2});  // 1.5 layers round to 2
+  CHECK(select_layers("first:10%", 3) == V{0});    // at least one layer
+  CHECK_THROWS_WITH_AS(select_layers("last:150%", 6), doctest::Contains("between 1% and 100%"), std::invalid_argument);
   CHECK(select_layers(nlohmann::json::array({4, 0, 2, 2}), 6) == V{0, 2, 4});
   CHECK(select_layers(3, 6) == V{3});
   at::manual_seed(5);

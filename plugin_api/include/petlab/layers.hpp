@@ -1,6 +1,7 @@
 // Layer selections shared by every method's `layers` knob, so that Pu & Jain's "which layers to tune"
 // ablations read the same everywhere: "all", "0-5", "first:2", "last:4", "random:6" (drawn from the
-// torch generator, which the host seeds with the run's init seed), or a list such as [0, 2, 4].
+// torch generator, which the host seeds with the run's init seed), or a list such as [0, 2, 4]. The count
+// after "first:", "last:" or "random:" may be a share, "last:50%", so one study file fits any depth.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -16,7 +17,8 @@ namespace petlab::sdk {
 /// The selected layer indices (sorted, unique) out of `count` layers; throws std::invalid_argument with
 /// the accepted forms on anything else, and on indices outside [0, count).
 inline std::vector<int> select_layers(const nlohmann::json& spec, int count) {
-  const std::string forms = "expected \"all\", \"A-B\", \"first:N\", \"last:N\", \"random:N\" or a list of indices";
+  const std::string forms =
+      "expected \"all\", \"A-B\", \"first:N\", \"last:N\", \"random:N\" (N a count or a share such as 50%) or a list of indices";
   auto fail = [&](const std::string& why) {
     throw std::invalid_argument("layers " + spec.dump() + ": " + why + " (the model has " + std::to_string(count) +
                                 " layers; " + forms + ")");
@@ -42,7 +44,13 @@ inline std::vector<int> select_layers(const nlohmann::json& spec, int count) {
       for (int i = 0; i < count; ++i) out.push_back(i);
     } else if (colon != std::string::npos) {
       const std::string how = s.substr(0, colon);
-      const long n = number(s.substr(colon + 1));
+      const std::string amount = s.substr(colon + 1);
+      const bool share = !amount.empty() && amount.back() == '%';
+      long n = number(share ? amount.substr(0, amount.size() - 1) : amount);
+      if (share) {
+        if (n < 1 || n > 100) fail("a share is between 1% and 100%");
+        n = std::max(1L, (n * count + 50) / 100);  // rounded to the nearest layer, at least one
+      }
       if (n < 1 || n > count) fail("cannot take " + std::to_string(n) + " layers");
       if (how == "first") {
         for (int i = 0; i < n; ++i) out.push_back(i);
