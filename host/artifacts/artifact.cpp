@@ -3,6 +3,7 @@
 #include "artifacts/peft_format.hpp"
 #include "backbone/safetensors.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/version.hpp"
 
 #include <ATen/ATen.h>
@@ -199,9 +200,15 @@ void save_artifact(TunedModel& model, const fs::path& dir, const SaveOptions& op
 
   if (options.peft && states.size() == 1)
     if (const PeftConverter* converter = peft_converter_for_method(states[0].method)) {
-      PeftAdapter adapter = converter->to_peft(states[0], {surface, model.backbone().config()});
-      adapter.config["base_model_name_or_path"] = model.backbone().config().dir.string();
-      write_peft_adapter(dir, adapter);
+      // The PEFT copy is a courtesy: a configuration PEFT cannot express (prefixes on T5's encoder) still
+      // saves in petlab's own format, and says why the copy is missing.
+      try {
+        PeftAdapter adapter = converter->to_peft(states[0], {surface, model.backbone().config()});
+        adapter.config["base_model_name_or_path"] = model.backbone().config().dir.string();
+        write_peft_adapter(dir, adapter);
+      } catch (const Error& e) {
+        log::info("{}: no HF PEFT copy written: {}", dir.string(), e.what());
+      }
     }
 }
 

@@ -12,14 +12,17 @@
         Loads ADAPTER_DIR with PeftModel.from_pretrained on MODEL_DIR and writes its outputs on the inputs of
         FILE (the same tensor names as above) into FILE --out: how petlab-written adapters are checked.
 """
-import argparse
 import json
 import pathlib
+import sys
 
 import torch
-import transformers as tf
 from peft import IA3Config, LoraConfig, PeftModel, get_peft_model
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import peft_common  # noqa: E402
+from peft_common import MINILM_ROWS, load_base, read_inputs  # noqa: E402
 
 # BERT's IA3 targets must be exact: the suffix "output.dense" alone would also match attention.output.dense.
 BERT_IA3_TARGETS = r"encoder\.layer\.\d+\.(attention\.self\.key|attention\.self\.value|output\.dense)"
@@ -38,25 +41,6 @@ CASES = {
     "t5-v1_0-ia3": ("t5-v1_0", lambda: IA3Config(target_modules=["k", "v", "wo"], feedforward_modules=["wo"])),
     "t5-v1_1-ia3": ("t5-v1_1", lambda: IA3Config(target_modules=["k", "v", "wo"], feedforward_modules=["wo"])),
 }
-MINILM_ROWS = 48  # of the 200 reference sentences: enough lengths and pairs, quick on one core
-
-
-def load_base(model_dir):
-    config = tf.AutoConfig.from_pretrained(str(model_dir))
-    if config.model_type == "t5":
-        return tf.T5ForConditionalGeneration.from_pretrained(str(model_dir)).eval()
-    return tf.AutoModel.from_pretrained(str(model_dir)).eval()
-
-
-def read_inputs(reference_file, rows=None):
-    ref = load_file(str(reference_file))
-    names = ["input_ids", "attention_mask", "token_type_ids", "decoder_input_ids", "decoder_attention_mask"]
-    inputs = {k: ref[k] for k in names if k in ref}
-    if rows is not None:
-        inputs = {k: v[:rows] for k, v in inputs.items()}
-        longest = int(inputs["attention_mask"].sum(1).max())
-        inputs = {k: v[:, :longest].contiguous() if not k.startswith("decoder") else v for k, v in inputs.items()}
-    return inputs
 
 
 def outputs(model, inputs, suffix=""):
@@ -111,25 +95,5 @@ def check(adapter_dir, model_dir, inputs_file, out_file):
     save_file(outputs_fp32_and_fp64(model, inputs), str(out_file))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", required=True, type=pathlib.Path)
-    parser.add_argument("--models", type=pathlib.Path, help="tiny models folder (make_tiny_models.py --out)")
-    parser.add_argument("--check", type=pathlib.Path, metavar="ADAPTER_DIR")
-    parser.add_argument("--model", type=pathlib.Path, help="with --check: the base model folder")
-    parser.add_argument("--inputs", type=pathlib.Path, help="with --check: safetensors with the inputs")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    if args.check:
-        if not args.model or not args.inputs:
-            parser.error("--check needs --model and --inputs")
-        check(args.check, args.model, args.inputs, args.out)
-    else:
-        if not args.models:
-            parser.error("--models is required (or --check)")
-        args.out.mkdir(parents=True, exist_ok=True)
-        make(args.models, args.out)
-
-
 if __name__ == "__main__":
-    main()
+    peft_common.main(__doc__, make, check)

@@ -22,16 +22,19 @@ How outputs are computed (the same for both modes):
     tokens at positions 0..T-1. PeftModel's forward hands the prefix to BERT as a generation cache, which moves
     the real tokens to positions P..P+T-1; petlab keeps their positions (plugins/prefix/README.md says why).
 """
-import argparse
 import json
 import pathlib
+import sys
 
 import torch
 import transformers as tf
 from peft import PeftModel, PrefixTuningConfig, PromptTuningConfig, TaskType, get_peft_model
 from safetensors.torch import load_file, save_file
 
-MINILM_ROWS = 48  # of the 200 reference sentences: enough lengths and pairs, quick on one core
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import peft_common  # noqa: E402
+from peft_common import MINILM_ROWS, load_base, read_inputs  # noqa: E402
+
 PROMPT_TEXT = "Classify the sentiment of this review."
 
 
@@ -75,24 +78,6 @@ def write_t5_even(out, vocab):
                          eos_token_id=1, decoder_start_token_id=0)
     tf.T5ForConditionalGeneration(config).eval().save_pretrained(model_dir, safe_serialization=True)
     return model_dir
-
-
-def load_base(model_dir):
-    config = tf.AutoConfig.from_pretrained(str(model_dir))
-    if config.model_type == "t5":
-        return tf.T5ForConditionalGeneration.from_pretrained(str(model_dir)).eval()
-    return tf.AutoModel.from_pretrained(str(model_dir)).eval()
-
-
-def read_inputs(reference_file, rows=None):
-    ref = load_file(str(reference_file))
-    names = ["input_ids", "attention_mask", "token_type_ids", "decoder_input_ids", "decoder_attention_mask"]
-    inputs = {k: ref[k] for k in names if k in ref}
-    if rows is not None:
-        inputs = {k: v[:rows] for k, v in inputs.items()}
-        longest = int(inputs["attention_mask"].sum(1).max())
-        inputs = {k: v[:, :longest].contiguous() if not k.startswith("decoder") else v for k, v in inputs.items()}
-    return inputs
 
 
 def encoder_prefix_outputs(model, inputs):
@@ -207,25 +192,5 @@ def check(adapter_dir, model_dir, inputs_file, out_file):
     save_file(as_float32(outputs(model, model_dir, read_inputs(inputs_file))), str(out_file))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", required=True, type=pathlib.Path)
-    parser.add_argument("--models", type=pathlib.Path, help="tiny models folder (make_tiny_models.py --out)")
-    parser.add_argument("--check", type=pathlib.Path, metavar="ADAPTER_DIR")
-    parser.add_argument("--model", type=pathlib.Path, help="with --check: the base model folder")
-    parser.add_argument("--inputs", type=pathlib.Path, help="with --check: safetensors with the inputs")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    if args.check:
-        if not args.model or not args.inputs:
-            parser.error("--check needs --model and --inputs")
-        check(args.check, args.model, args.inputs, args.out)
-    else:
-        if not args.models:
-            parser.error("--models is required (or --check)")
-        args.out.mkdir(parents=True, exist_ok=True)
-        make(args.models, args.out)
-
-
 if __name__ == "__main__":
-    main()
+    peft_common.main(__doc__, make, check)
