@@ -51,7 +51,9 @@ fs::path write_study(const fs::path& dir, const std::string& body, const std::st
 const std::string kMethods = "[[methods]]\nid = \"bitfit\"\n[[methods]]\nid = \"full\"\n";
 
 std::string plan_error(const std::string& body, const std::string& header_extra = "") {
-  const fs::path dir = scratch("bad");
+  // CTest runs the test cases as parallel processes: each needs a folder of its own.
+  static int calls = 0;
+  const fs::path dir = scratch("bad-" + std::to_string(::getpid()) + "-" + std::to_string(++calls));
   const auto r = run(petlab_command("study plan " + shell_quote(write_study(dir, body, header_extra).string())));
   CHECK(r.exit_code != 0);
   return r.err;
