@@ -3,11 +3,12 @@
 careful user would, with petlab's settings, and prints one JSON object.
 
     train_reference.py --model DIR --data DIR --task sst2|rte --method METHOD --lr LR [--steps N] [--batch-size N]
-                       [--threads N] [--max-length N]
+                       [--threads N] [--max-length N] [--group-by-length]
 
 Same as petlab's cell: the GLUE train.tsv as training set and dev.tsv as dev (protocol "legacy"), texts tokenised
-once up front (longest_first truncation to max_length), the very batches petlab draws (its length-grouped sampler
-ported below, data seed 0), each padded to its own longest row, AdamW with weight decay 0.01 except on biases and
+once up front (longest_first truncation to max_length), the very batches petlab draws (its sampler ported below,
+data seed 0: a plain shuffle as HF's RandomSampler, or length-grouped with --group-by-length as HF's
+LengthGroupedSampler), each padded to its own longest row (dynamic padding, as DataCollatorWithPadding), AdamW with weight decay 0.01 except on biases and
 norms, linear schedule with ceil(0.06 * steps) warm-up steps, gradient clipping at 1.0, a fixed number of steps,
 then one dev evaluation (inference mode, longest first, 64 rows a batch). tokens_per_s counts real (non-pad)
 tokens of the training batches over the training steps only; peak_rss_mb is this process's ru_maxrss.
@@ -61,12 +62,15 @@ class Rng:
             v[i - 1], v[j] = v[j], v[i - 1]
 
 
-def epoch_batches(lengths, batch_size, data_seed, epoch, mega_batch_factor=50):
-    """petlab's BatchSampler::epoch (host/train/batching.cpp): shuffle, sort mega-batches longest first, longest
-    example into the first batch, cut into batches. HF's LengthGroupedSampler does the same with another RNG."""
+def epoch_batches(lengths, batch_size, data_seed, epoch, group_by_length, mega_batch_factor=50):
+    """petlab's BatchSampler::epoch (host/train/batching.cpp): shuffle; with grouping, sort mega-batches longest
+    first and move the longest example into the first batch (as HF's LengthGroupedSampler, with another RNG); cut
+    into batches."""
     n = len(lengths)
     order = list(range(n))
     Rng(data_seed ^ ((0xD1B54A32D192ED03 * (epoch + 1)) & MASK64)).shuffle(order)
+    if not group_by_length:
+        return [order[i:i + batch_size] for i in range(0, n, batch_size)]
     mega = max(1, min(mega_batch_factor, n // (4 * batch_size))) * batch_size
     firsts = []
     for start in range(0, n, mega):
@@ -150,11 +154,14 @@ def build_model(method, model_dir, num_labels):
         return model, "adapters SeqBnConfig(reduction_factor=16) (pfeiffer), train_adapter + classifier"
     trainable = {"full": lambda name: True,
                  "head": lambda name: name.startswith("classifier."),
-                 "bitfit": lambda name: name.startswith("classifier.") or name.endswith("bias")}[method]
+                 "bitfit": lambda name: name.startswith("classifier.") or name.endswith("bias"),
+                 "floor": lambda name: name.startswith("classifier.") or (".encoder.layer.0." in name
+                                                                          and name.endswith("bias"))}[method]
     for name, p in model.named_parameters():
         p.requires_grad_(trainable(name))
     what = {"full": "transformers, every parameter trains", "head": "transformers, only the classifier trains",
-            "bitfit": "transformers, requires_grad on biases + classifier"}[method]
+            "bitfit": "transformers, requires_grad on biases + classifier",
+            "floor": "transformers, requires_grad on layer 0's biases + classifier"}[method]
     return model, what
 
 
@@ -184,7 +191,7 @@ def main():
     p.add_argument("--model", required=True)
     p.add_argument("--data", required=True, help="the task's GLUE folder (train.tsv, dev.tsv)")
     p.add_argument("--task", required=True, choices=sorted(TASKS))
-    p.add_argument("--method", required=True, choices=["head", "lora", "ia3", "bitfit", "prefix", "prompt", "adapter", "full"])
+    p.add_argument("--method", required=True, choices=["head", "floor", "lora", "ia3", "bitfit", "prefix", "prompt", "adapter", "full"])
     p.add_argument("--lr", required=True, type=float)
     p.add_argument("--steps", type=int, default=60)
     p.add_argument("--batch-size", type=int, default=16)
@@ -194,6 +201,7 @@ def main():
     p.add_argument("--weight-decay", type=float, default=0.01)
     p.add_argument("--warmup-ratio", type=float, default=0.06)
     p.add_argument("--max-grad-norm", type=float, default=1.0)
+    p.add_argument("--group-by-length", action="store_true", help="length-grouped batches instead of a plain shuffle")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -213,15 +221,16 @@ def main():
     schedule = tf.get_linear_schedule_with_warmup(optimizer, math.ceil(a.steps * a.warmup_ratio), a.steps)
 
     model.train()
-    tokens, step, epoch, loss = 0, 0, 0, float("nan")
+    tokens, padded, step, epoch, loss = 0, 0, 0, 0, float("nan")
     start = time.perf_counter()
     while step < a.steps:
-        for indices in epoch_batches(lengths, a.batch_size, 0, epoch):
+        for indices in epoch_batches(lengths, a.batch_size, 0, epoch, a.group_by_length):
             batch = collate(train_ids, train_types, train_targets, indices, tok.pad_token_id)
             out = model(**batch)
             loss = out.loss.item()
             out.loss.backward()
             tokens += int(batch["attention_mask"].sum())
+            padded += batch["attention_mask"].numel()
             torch.nn.utils.clip_grad_norm_(params, a.max_grad_norm)
             optimizer.step()
             schedule.step()
@@ -238,6 +247,7 @@ def main():
                       "step_ms": 1000 * train_s / step, "last_loss": loss,
                       "trainable_params": sum(q.numel() for q in params),
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "padded_tokens": padded,
                       "best_dev": {"accuracy": accuracy}, "threads": a.threads, "torch": torch.__version__}))
 
 

@@ -1,6 +1,7 @@
 #include "backbone/bert.hpp"
 
 #include "backbone/architectures.hpp"
+#include "backbone/token_packing.hpp"
 #include "core/error.hpp"
 
 #include <ATen/ATen.h>
@@ -123,11 +124,11 @@ void BertEncoder::load(const Checkpoint& checkpoint) {
   binder.finish();
 }
 
-at::Tensor BertEncoder::linear(torch::nn::Linear layer, SiteId site, const at::Tensor& x) {
+at::Tensor BertEncoder::linear(torch::nn::Linear layer, SiteId site, const at::Tensor& x, const TokenPacking& packing) {
   at::Tensor in = x;
   at::Tensor y = layer->forward(x);
   at::Tensor* slots[] = {&in, &y};
-  surface_.sites.run(site, slots, is_training());
+  packing.run_site(surface_.sites, site, slots, is_training());
   return y;
 }
 
@@ -137,18 +138,29 @@ at::Tensor BertEncoder::activation(const at::Tensor& x) const {
   return at::relu(x);
 }
 
-at::Tensor BertEncoder::self_attention(Layer& l, const at::Tensor& x, const at::Tensor& bias_in) {
-  const int64_t B = x.size(0), T = x.size(1), heads = options_.heads, D = options_.hidden / heads;
-  auto split = [&](const at::Tensor& t) { return t.view({B, T, heads, D}).transpose(1, 2); };
-  at::Tensor q = split(linear(l.q, l.site_q, x));
-  at::Tensor k = split(linear(l.k, l.site_k, x));
-  at::Tensor v = split(linear(l.v, l.site_v, x));
+at::Tensor BertEncoder::self_attention(Layer& l, const at::Tensor& x, const at::Tensor& bias_in,
+                                       const TokenPacking& packing) {
+  const int64_t B = bias_in.size(0), T = bias_in.size(3), heads = options_.heads, D = options_.hidden / heads;
+  // Projections run on the packed tokens; attention mixes the tokens of a row, so it sees the padded layout.
+  auto split = [&](const at::Tensor& t) { return packing.unpack(t).view({B, T, heads, D}).transpose(1, 2); };
+  at::Tensor q = split(linear(l.q, l.site_q, x, packing));
+  at::Tensor k = split(linear(l.k, l.site_k, x, packing));
+  at::Tensor v = split(linear(l.v, l.site_v, x, packing));
   at::Tensor bias = bias_in;
   at::Tensor* kv_slots[] = {&k, &v, &bias};
   surface_.sites.run(l.site_kv, kv_slots, is_training());
   const double dropout = is_training() ? options_.attention_dropout : 0.0;
   at::Tensor context = at::scaled_dot_product_attention(q, k, v, bias.to(q.dtype()), dropout);
-  return linear(l.o, l.site_o, context.transpose(1, 2).reshape({B, T, options_.hidden}));
+  return linear(l.o, l.site_o, packing.pack(context.transpose(1, 2).reshape({B, T, options_.hidden})), packing);
+}
+
+void BertEncoder::run_block(SiteId site, const at::Tensor& x, at::Tensor& h, const TokenPacking& packing) {
+  if (!surface_.sites.has_hooks(site)) return;
+  // Block hooks get [B, T, H] as the ABI promises, even while the layer runs on packed tokens.
+  at::Tensor padded_x = packing.unpack(x), padded_h = packing.unpack(h);
+  at::Tensor* slots[] = {&padded_x, &padded_h};
+  surface_.sites.run(site, slots, is_training());
+  h = packing.pack(padded_h);
 }
 
 at::Tensor BertEncoder::position_ids(const at::Tensor& input_ids, int64_t length) const {
@@ -171,26 +183,27 @@ EncoderOutput BertEncoder::encode(const at::Tensor& input_ids, const at::Tensor&
   at::Tensor types = token_type_ids.defined() ? token_type_ids : at::zeros_like(input_ids);
   if (added > 0) types = at::cat({at::zeros({types.size(0), added}, types.options()), types}, 1);
   h = h + position_->forward(position_ids(input_ids, T)) + token_type_->forward(types);
-  h = at::dropout(embed_norm_->forward(h), options_.hidden_dropout, is_training());
+  // Fused multi-seed replicas own rows of the batch, so their hooks need the rows: no packing there.
+  const TokenPacking packing(mask, /*enabled=*/surface_.sites.replica_count() == 1);
+  h = at::dropout(embed_norm_->forward(packing.pack(h)), options_.hidden_dropout, is_training());
 
   // Additive bias [B,1,1,T]: 0 on tokens, the dtype's lowest value on padding (as HF does).
   const at::Tensor bias = (1.0 - mask.to(h.dtype())).mul(std::numeric_limits<float>::lowest()).view({mask.size(0), 1, 1, T});
   for (auto& l : layers_) {
     at::Tensor x = h;
-    at::Tensor a = at::dropout(self_attention(l, x, bias), options_.hidden_dropout, is_training());
-    at::Tensor* attn_slots[] = {&x, &a};
-    surface_.sites.run(l.site_attn_block, attn_slots, is_training());
+    at::Tensor a = at::dropout(self_attention(l, x, bias, packing), options_.hidden_dropout, is_training());
+    run_block(l.site_attn_block, x, a, packing);
     h = l.attn_norm->forward(x + a);
 
     x = h;
-    at::Tensor act = activation(linear(l.in, l.site_in, x));
+    at::Tensor act = activation(linear(l.in, l.site_in, x, packing));
     at::Tensor* act_slots[] = {&act};
-    surface_.sites.run(l.site_act, act_slots, is_training());
-    at::Tensor f = at::dropout(linear(l.out, l.site_out, act), options_.hidden_dropout, is_training());
-    at::Tensor* ffn_slots[] = {&x, &f};
-    surface_.sites.run(l.site_ffn_block, ffn_slots, is_training());
+    packing.run_site(surface_.sites, l.site_act, act_slots, is_training());
+    at::Tensor f = at::dropout(linear(l.out, l.site_out, act, packing), options_.hidden_dropout, is_training());
+    run_block(l.site_ffn_block, x, f, packing);
     h = l.ffn_norm->forward(x + f);
   }
+  h = packing.unpack(h);  // zeros at padding
   return {h, mask};
 }
 

@@ -14,6 +14,8 @@
 
 namespace petlab {
 
+class TokenPacking;
+
 struct BertOptions {
   int64_t vocab = 0, hidden = 0, layers = 0, heads = 0, intermediate = 0, max_positions = 0, type_vocab = 0;
   int64_t pad_id = 0;
@@ -48,8 +50,11 @@ class BertEncoder : public Backbone {
     SiteId site_q, site_k, site_v, site_kv, site_o, site_attn_block, site_in, site_act, site_out, site_ffn_block;
   };
   void build_layer(int index);
-  at::Tensor linear(torch::nn::Linear layer, SiteId site, const at::Tensor& x);
-  at::Tensor self_attention(Layer& layer, const at::Tensor& x, const at::Tensor& bias);
+  /// A linear layer and its site's hooks, on packed tokens (rows [N, in]) or the padded layout.
+  at::Tensor linear(torch::nn::Linear layer, SiteId site, const at::Tensor& x, const TokenPacking& packing);
+  at::Tensor self_attention(Layer& layer, const at::Tensor& x, const at::Tensor& bias, const TokenPacking& packing);
+  /// Runs the hooks of a block site (if any) on the padded layout; h is the sublayer output before the residual.
+  void run_block(SiteId site, const at::Tensor& x, at::Tensor& h, const TokenPacking& packing);
   at::Tensor activation(const at::Tensor& x) const;
   at::Tensor position_ids(const at::Tensor& input_ids, int64_t length) const;
 

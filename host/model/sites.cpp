@@ -7,8 +7,8 @@
 namespace petlab {
 
 HookRecord::HookRecord(petlab_hook_id_t id_, petlab_hook_fn fn_, void* user_data_, petlab_free_fn free_,
-                       std::string owner_, std::shared_ptr<const void> keepalive)
-    : id(id_), fn(fn_), user_data(user_data_), free_user_data(free_), owner(std::move(owner_)),
+                       std::string owner_, std::shared_ptr<const void> keepalive, HookLayout layout_)
+    : id(id_), fn(fn_), user_data(user_data_), free_user_data(free_), owner(std::move(owner_)), layout(layout_),
       keepalive_(std::move(keepalive)) {}
 
 HookRecord::~HookRecord() {
@@ -21,6 +21,7 @@ SiteId SiteRegistry::add(Site site) {
   by_name_.emplace(site.name, id);
   sites_.push_back(std::move(site));
   hooks_.emplace_back();
+  padded_hooks_.push_back(0);
   return id;
 }
 
@@ -32,21 +33,23 @@ std::optional<SiteId> SiteRegistry::find(const std::string& name) const {
 
 petlab_hook_id_t SiteRegistry::add_hook(const std::string& site, petlab_hook_fn fn, void* user_data,
                                         petlab_free_fn free_user_data, std::string owner,
-                                        std::shared_ptr<const void> keepalive) {
+                                        std::shared_ptr<const void> keepalive, HookLayout layout) {
   if (fn == nullptr) throw Error("hook on site '" + site + "' has no function");
   const auto id = find(site);
   if (!id) throw Error(fmt::format("no site named '{}' (the model has {} sites)", site, sites_.size()));
   const petlab_hook_id_t hook_id = next_hook_id_++;
   hooks_[*id].push_back(std::make_unique<HookRecord>(hook_id, fn, user_data, free_user_data, std::move(owner),
-                                                     std::move(keepalive)));
+                                                     std::move(keepalive), layout));
+  if (layout == HookLayout::padded) ++padded_hooks_[*id];
   return hook_id;
 }
 
 bool SiteRegistry::remove_hook(petlab_hook_id_t id) {
-  for (auto& list : hooks_)
-    for (auto it = list.begin(); it != list.end(); ++it)
+  for (size_t site = 0; site < hooks_.size(); ++site)
+    for (auto it = hooks_[site].begin(); it != hooks_[site].end(); ++it)
       if ((*it)->id == id) {
-        list.erase(it);
+        if ((*it)->layout == HookLayout::padded) --padded_hooks_[site];
+        hooks_[site].erase(it);
         return true;
       }
   return false;

@@ -34,12 +34,22 @@ struct Site {
 
 using SiteId = uint32_t;
 
+/// How a hook on a LINEAR or ACTIVATION site takes its tensors while the backbone skips padding. Plugins built
+/// against ABI 1.2 or later accept the batch's real tokens as rows [N, features]; older ones were promised
+/// [B, T, features], so the host scatters the padded layout back for them.
+enum class HookLayout { padded, token_rows };
+
+/// The layout a plugin compiled against ABI 1.`abi_minor` accepts.
+inline HookLayout hook_layout_for_abi_minor(uint16_t abi_minor) {
+  return abi_minor >= 2 ? HookLayout::token_rows : HookLayout::padded;
+}
+
 /// One installed hook: a C function from a plugin (or the host), its closure, and a reference that keeps
 /// the library holding that code loaded until the hook is gone.
 class HookRecord {
  public:
   HookRecord(petlab_hook_id_t id, petlab_hook_fn fn, void* user_data, petlab_free_fn free_user_data,
-             std::string owner, std::shared_ptr<const void> keepalive);
+             std::string owner, std::shared_ptr<const void> keepalive, HookLayout layout);
   ~HookRecord();  // frees the closure first, then lets go of the library
   HookRecord(const HookRecord&) = delete;
   HookRecord& operator=(const HookRecord&) = delete;
@@ -49,6 +59,7 @@ class HookRecord {
   void* user_data;
   petlab_free_fn free_user_data;
   std::string owner;  ///< the method id, for error messages
+  HookLayout layout;
 
  private:
   std::shared_ptr<const void> keepalive_;
@@ -65,7 +76,7 @@ class SiteRegistry {
   /// Installs a hook; throws petlab::Error naming the site when it does not exist.
   petlab_hook_id_t add_hook(const std::string& site, petlab_hook_fn fn, void* user_data,
                             petlab_free_fn free_user_data, std::string owner,
-                            std::shared_ptr<const void> keepalive);
+                            std::shared_ptr<const void> keepalive, HookLayout layout = HookLayout::padded);
   /// Removes a hook by id; returns false when there is none.
   bool remove_hook(petlab_hook_id_t id);
   size_t hook_count() const;
@@ -75,14 +86,20 @@ class SiteRegistry {
     if (!hooks_[id].empty()) run_hooks(id, slots, training);
   }
 
+  bool has_hooks(SiteId id) const { return !hooks_[id].empty(); }
+  /// True when some hook on the site needs the padded [B, T, ...] layout (see HookLayout).
+  bool needs_padded_layout(SiteId id) const { return padded_hooks_[id] > 0; }
+
   /// Rows of a batch that belong to independent replicas (fused multi-seed runs); 1 by default.
   void set_replica_count(int replicas) { replica_count_ = replicas; }
+  int replica_count() const { return replica_count_; }
 
  private:
   void run_hooks(SiteId id, std::span<at::Tensor* const> slots, bool training) const;
 
   std::deque<Site> sites_;  // deque: info structs handed to plugins point into these strings
   std::vector<std::vector<std::unique_ptr<HookRecord>>> hooks_;
+  std::vector<int> padded_hooks_;  // per site: hooks with HookLayout::padded
   std::unordered_map<std::string, SiteId> by_name_;
   petlab_hook_id_t next_hook_id_ = 1;
   int replica_count_ = 1;

@@ -141,7 +141,8 @@ petlab_status_t add_hook(petlab_model_t* model, const char* site, petlab_hook_fn
     auto& b = binding(model);
     if (!b.surface->sites.find(site))
       return fail(error, PETLAB_ERR_NOT_FOUND, std::string("no site named '") + site + "'");
-    const auto id = b.surface->sites.add_hook(site, fn, user_data, free_user_data, b.method_id, b.keepalive);
+    const auto id = b.surface->sites.add_hook(site, fn, user_data, free_user_data, b.method_id, b.keepalive,
+                                              hook_layout_for_abi_minor(b.abi_minor));
     if (out != nullptr) *out = id;
     return PETLAB_OK;
   });

@@ -20,6 +20,7 @@ struct ModelBinding {
   ModelSurface* surface;
   std::string method_id;
   std::shared_ptr<const void> keepalive;
+  uint16_t abi_minor = 0;  ///< the ABI minor the method's plugin was built against (its descriptor's header)
 
   petlab_model_t* handle() { return reinterpret_cast<petlab_model_t*>(this); }
 };

@@ -54,7 +54,7 @@ MethodInstance::~MethodInstance() {
 }
 
 void MethodInstance::call(Call fn, const char* what, ModelSurface& surface) {
-  ModelBinding binding{&surface, name_, library_};
+  ModelBinding binding{&surface, name_, library_, desc_->header.abi_minor};
   petlab_error_t error{};
   if (fn(method_, binding.handle(), &error) != PETLAB_OK)
     throw Error(fmt::format("method '{}' ({}): {} failed: {}", id_, library_->file().filename().string(), what,
@@ -72,7 +72,7 @@ nlohmann::json MethodInstance::fold(ModelSurface& surface) {
   const bool offered = desc_->header.struct_size > offsetof(petlab_method_desc_t, fold) && desc_->fold != nullptr;
   if (!offered) return nlohmann::json::object();  // a 1.0 plugin has nothing to fold
   std::string overrides(64 * 1024, '\0');
-  ModelBinding binding{&surface, name_, library_};
+  ModelBinding binding{&surface, name_, library_, desc_->header.abi_minor};
   petlab_error_t error{};
   if (desc_->fold(method_, binding.handle(), overrides.data(), overrides.size(), &error) != PETLAB_OK)
     throw Error(fmt::format("method '{}' ({}): fold failed: {}", name_, library_->file().filename().string(),

@@ -189,6 +189,7 @@ Plan make_plan(const StudyFile& study, const MethodRegistry& registry) {
     }
   }
 
+  const nlohmann::json train_defaults = default_train_settings();
   for (const StudyTask& task : study.tasks)
     for (const auto& size : task.train_sizes)
       for (const auto& protocol : study.protocols)
@@ -200,6 +201,9 @@ Plan make_plan(const StudyFile& study, const MethodRegistry& registry) {
           identity.erase("cell");
           identity.erase("data");
           identity["backbone"]["model"] = study.backbone.model.filename().string();
+          // Settings left at their defaults stay out, so a new [train] key does not change existing ids.
+          for (const auto& [key, value] : train_defaults.items())
+            if (identity["train"].contains(key) && identity["train"][key] == value) identity["train"].erase(key);
           const std::string task_name = task.id.substr(task.id.find('/') + 1);
           cell.id = fmt::format("{}-{}{}-{}-{}", slug(task_name), slug(v.label),
                                 size ? fmt::format("-n{}", *size) : std::string(), protocol, digest(identity.dump()));

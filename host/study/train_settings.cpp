@@ -10,6 +10,7 @@ const std::vector<TrainKey>& train_keys() {
       {"batch_size", 16, "examples per optimiser step (before accumulation)"},
       {"grad_accumulation", 1, "micro-batches accumulated per optimiser step"},
       {"eval_batch_size", 64, "examples per evaluation batch"},
+      {"group_by_length", true, "training batches of similar lengths (as HF's group_by_length); false = plain shuffle"},
       {"schedule", "linear", "linear | polynomial | constant"},
       {"warmup_ratio", 0.06, "share of the steps spent warming up (warmup_steps > 0 overrides)"},
       {"warmup_steps", 0, "warm-up steps"},
@@ -21,6 +22,7 @@ const std::vector<TrainKey>& train_keys() {
       {"max_new_tokens", 64, "generation length for text-to-text tasks"},
       {"num_beams", 1, "beam width for generation (1 = greedy)"},
       {"length_penalty", 1.0, "beam search length penalty"},
+      {"merge_for_eval", true, "fold mergeable methods (LoRA, IA3) into the weights while evaluating; restored exactly"},
       {"threads", 0, "intra-op threads per worker; 0 = the worker's share of the cores"},
       {"save_adapter", false, "write the best method parameters and head to adapter/"},
   };

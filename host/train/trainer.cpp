@@ -54,6 +54,8 @@ TrainerOptions TrainerOptions::from_json(const nlohmann::json& t) {
   o.max_grad_norm = read(t, "max_grad_norm", o.max_grad_norm);
   o.patience = read(t, "patience", o.patience);
   o.max_new_tokens = read(t, "max_new_tokens", o.max_new_tokens);
+  o.group_by_length = read(t, "group_by_length", o.group_by_length);
+  o.merge_for_eval = read(t, "merge_for_eval", o.merge_for_eval);
   o.num_beams = read(t, "num_beams", o.num_beams);
   o.length_penalty = read(t, "length_penalty", o.length_penalty);
   if (t.contains("eval_every") && t["eval_every"].is_number_integer()) o.eval_every_steps = t["eval_every"].get<int64_t>();
@@ -89,7 +91,8 @@ std::optional<HeadOptions> head_for_task(const tasks::Task& task, bool encoder_d
 
 Trainer::Trainer(TunedModel& model, const tasks::Task& task, const tok::Tokenizer& tokenizer, TrainerOptions options,
                  uint64_t data_seed)
-    : model_(model), task_(task), tokenizer_(tokenizer), options_(std::move(options)), data_seed_(data_seed) {}
+    : model_(model), task_(task), tokenizer_(tokenizer), options_(std::move(options)), data_seed_(data_seed),
+      evaluation_merge_(model) {}
 
 /// The task loss of one batch in the model's current mode; for encoders the head's scores [B, C] or [B].
 at::Tensor Trainer::loss_of(const Batch& batch) {
@@ -111,6 +114,8 @@ at::Tensor Trainer::loss_of(const Batch& batch) {
 Evaluation Trainer::evaluate(const EncodedDataset& data, const std::vector<tasks::Example>& examples) {
   model_.train(false);
   at::NoGradGuard no_grad;
+  std::optional<EvaluationMerge::Scope> merged;
+  if (options_.merge_for_eval) merged.emplace(evaluation_merge_);
   const c10::Device device = model_.backbone().surface().params.all().front().tensor.device();
   std::vector<tasks::Prediction> predictions(examples.size());
   double loss_sum = 0.0;
@@ -173,7 +178,9 @@ TrainOutcome Trainer::fit(const EncodedDataset& train, const EncodedDataset& dev
   TrainOutcome outcome;
   ParameterTable& params = model_.backbone().surface().params;
   const c10::Device device = params.all().front().tensor.device();
-  const BatchSampler sampler(train.lengths(), {.batch_size = options_.batch_size, .data_seed = data_seed_});
+  const BatchSampler sampler(train.lengths(), {.batch_size = options_.batch_size,
+                                               .group_by_length = options_.group_by_length,
+                                               .data_seed = data_seed_});
   const int64_t steps_per_epoch =
       (sampler.batches_per_epoch() + options_.grad_accumulation - 1) / options_.grad_accumulation;
   const int64_t total_steps = options_.max_steps > 0 ? options_.max_steps : options_.epochs * steps_per_epoch;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "train/encoded_dataset.hpp"
+#include "tuning/evaluation_merge.hpp"
 #include "tuning/tuned_model.hpp"
 
 #include <petlab/tasks/task.hpp>
@@ -26,6 +27,8 @@ struct TrainerOptions {
   int64_t patience = 5, max_new_tokens = 64, num_beams = 1;
   std::string schedule = "linear";
   bool early_stopping_on_loss = false;
+  bool group_by_length = true;  ///< see SamplerOptions
+  bool merge_for_eval = true;   ///< evaluate with mergeable methods folded in (see tuning/evaluation_merge.hpp)
 
   /// Reads resolved [train] settings; throws petlab::Error naming a bad key.
   static TrainerOptions from_json(const nlohmann::json& train);
@@ -72,6 +75,7 @@ class Trainer {
   const tok::Tokenizer& tokenizer_;
   TrainerOptions options_;
   uint64_t data_seed_;
+  EvaluationMerge evaluation_merge_;
 };
 
 /// Task head for `task` on an encoder (classification / regression / multiple choice), nullopt for T5 or a

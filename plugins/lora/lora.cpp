@@ -92,9 +92,12 @@ class Lora : public petlab::sdk::Method {
         if (state->merged) return;
         const at::Tensor& x = call.slot(0);
         at::Tensor& y = call.slot(1);
-        at::Tensor in = x.to(a.scalar_type());
+        at::Tensor in = x.to(a.scalar_type()).reshape({-1, x.size(-1)});
         if (dropout > 0 && call.training()) in = at::dropout(in, dropout, /*train=*/true);
-        y = y + (at::linear(at::linear(in, a), b) * scale).to(y.scalar_type());
+        // y + scale · (x Aᵀ) Bᵀ as one addmm: no separate tensors for the product, its scaling and the sum.
+        const at::Tensor sum = at::addmm(y.reshape({-1, y.size(-1)}).to(a.scalar_type()), at::mm(in, a.t()), b.t(),
+                                         /*beta=*/1.0, /*alpha=*/scale);
+        y = sum.view(y.sizes()).to(y.scalar_type());
       });
       adapted_.push_back(std::move(adapted));
     }

@@ -7,6 +7,8 @@ DIR/<name>/model/      config.json + model.safetensors (+ tokenizer files when t
 DIR/<name>/reference.safetensors
     input_ids, attention_mask, token_type_ids      int64 [B, T], right-padded, varied lengths
     last_hidden_state                              float32 [B, T, H] (encoder)
+    grad_probe, grad.<parameter name>              BERT and RoBERTa: the gradients of sum(hidden * grad_probe * mask)
+                                                   for the parameters in GRADIENT_PARAMETERS (eval mode)
     decoder_input_ids, decoder_attention_mask      T5 only: teacher forcing (shifted labels)
     logits                                         T5 only: float32 [B, Tt, V]
 for name in bert, roberta, t5-v1_0, t5-v1_1. Also DIR/minilm/reference.safetensors with the same encoder
@@ -65,6 +67,26 @@ def encoder_reference(model, ids, mask, types=None):
         return model(**kwargs).last_hidden_state.float().contiguous()
 
 
+# One parameter of each kind the backward passes through: embeddings, attention, FFN, norms, the last layer.
+GRADIENT_PARAMETERS = ["embeddings.word_embeddings.weight", "embeddings.LayerNorm.bias",
+                       "encoder.layer.0.attention.self.query.weight", "encoder.layer.0.attention.self.value.bias",
+                       "encoder.layer.0.attention.output.LayerNorm.weight", "encoder.layer.0.intermediate.dense.weight",
+                       "encoder.layer.1.output.dense.bias"]
+
+
+def encoder_gradients(model, ids, mask, types, seed):
+    """A random probe [B, T, H] and the gradients of sum(hidden * probe) over real tokens: what a loss sends back."""
+    hidden = model(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state
+    probe = torch.randn(hidden.shape, generator=torch.Generator().manual_seed(seed + 100))
+    model.zero_grad()
+    (hidden * probe * mask.unsqueeze(-1)).sum().backward()
+    named = dict(model.named_parameters())
+    out = {"grad_probe": probe}
+    for name in GRADIENT_PARAMETERS:
+        out["grad." + name] = named[name].grad.detach().clone().contiguous()
+    return out
+
+
 def write_bert_like(out, name, config_cls, model_cls, family, pad_id, seed):
     model_dir = out / name / "model"
     vocab = add_tokenizer(model_dir, family, default_vocab=120)
@@ -78,7 +100,8 @@ def write_bert_like(out, name, config_cls, model_cls, family, pad_id, seed):
     if name == "roberta":
         types = torch.zeros_like(types)  # RoBERTa has one segment type
     hidden = encoder_reference(model, ids, mask, types)
-    save_file({"input_ids": ids, "attention_mask": mask, "token_type_ids": types, "last_hidden_state": hidden},
+    save_file({"input_ids": ids, "attention_mask": mask, "token_type_ids": types, "last_hidden_state": hidden,
+               **encoder_gradients(model, ids, mask, types, seed)},
               str(out / name / "reference.safetensors"))
 
 

@@ -7,8 +7,10 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
+#include <vector>
 
 namespace fs = std::filesystem;
 using namespace petlab;
@@ -40,6 +42,44 @@ TEST_CASE("tiny BERT matches HF transformers") {
 TEST_CASE("tiny RoBERTa matches HF transformers (positions offset past padding_idx)") {
   const double diff = encoder_difference("roberta");
   MESSAGE("tiny RoBERTa max abs difference: " << diff);
+  CHECK(diff <= 1e-4);
+}
+
+/// Backpropagates sum(hidden * probe) over real tokens, as the reference did, and returns the largest difference
+/// between petlab's gradients and HF's relative to the largest reference gradient of the same parameter.
+double gradient_difference(const std::string& name) {
+  const SafetensorsFile ref(kFixtures / name / "reference.safetensors");
+  auto model = load_backbone(kFixtures / name / "model");
+  const at::Tensor mask = ref.get("attention_mask");
+  const auto out = model->encode(ref.get("input_ids"), mask, ref.get("token_type_ids"));
+  (out.hidden * ref.get("grad_probe") * mask.unsqueeze(-1)).sum().backward();
+  double worst = 0.0;
+  int compared = 0;
+  for (const std::string& key : ref.names()) {
+    if (key.rfind("grad.", 0) != 0) continue;
+    ++compared;
+    const std::string param = key.substr(5);
+    CAPTURE(param);
+    const auto* p = model->surface().params.find(param);
+    REQUIRE(p != nullptr);
+    REQUIRE(p->tensor.grad().defined());
+    const at::Tensor expected = ref.get(key);
+    const double scale = std::max(1e-6, expected.abs().max().item<double>());
+    worst = std::max(worst, max_abs_diff(p->tensor.grad(), expected) / scale);
+  }
+  CHECK(compared == 7);  // scripts/reference/make_tiny_models.py GRADIENT_PARAMETERS
+  return worst;
+}
+
+TEST_CASE("tiny BERT gradients match HF transformers on a padded batch") {
+  const double diff = gradient_difference("bert");
+  MESSAGE("tiny BERT largest relative gradient difference: " << diff);
+  CHECK(diff <= 1e-4);
+}
+
+TEST_CASE("tiny RoBERTa gradients match HF transformers on a padded batch") {
+  const double diff = gradient_difference("roberta");
+  MESSAGE("tiny RoBERTa largest relative gradient difference: " << diff);
   CHECK(diff <= 1e-4);
 }
 
@@ -103,4 +143,61 @@ TEST_CASE("training mode applies dropout, evaluation is deterministic, gradients
   CHECK_FALSE(at::allclose(a, model->encode(ids, mask).hidden));
   a.sum().backward();
   CHECK(model->surface().params.find("encoder.layer.0.attention.self.query.weight")->tensor.grad().defined());
+}
+
+namespace {
+/// A hook that records the shape of its last slot (the output a method would modify).
+petlab_status_t record_shape(void* user_data, const petlab_hook_ctx_t* ctx, petlab_error_t*) {
+  const auto* out = reinterpret_cast<const at::Tensor*>(ctx->slots[ctx->slot_count - 1]);
+  static_cast<std::vector<std::vector<int64_t>>*>(user_data)->push_back(out->sizes().vec());
+  return PETLAB_OK;
+}
+}  // namespace
+
+TEST_CASE("on a padded batch, linear hooks see only the real tokens and block hooks the padded layout") {
+  auto model = load_backbone(kFixtures / "bert" / "model");
+  const SafetensorsFile ref(kFixtures / "bert" / "reference.safetensors");
+  const auto ids = ref.get("input_ids"), mask = ref.get("attention_mask");
+  REQUIRE(mask.eq(0).any().item<bool>());
+  std::vector<std::vector<int64_t>> linear, activation, block, old_linear;
+  auto& sites = model->surface().sites;
+  sites.add_hook("enc.L0.attn.q", record_shape, &linear, nullptr, "test", nullptr, HookLayout::token_rows);
+  sites.add_hook("enc.L1.ffn.act", record_shape, &activation, nullptr, "test", nullptr, HookLayout::token_rows);
+  sites.add_hook("enc.L1.ffn.block", record_shape, &block, nullptr, "test", nullptr, HookLayout::token_rows);
+  // A hook of a plugin built against ABI 1.1 was promised [B, T, features] on linear sites.
+  sites.add_hook("enc.L1.attn.v", record_shape, &old_linear, nullptr, "test", nullptr, HookLayout::padded);
+  at::NoGradGuard no_grad;
+  model->encode(ids, mask);
+  const int64_t tokens = mask.sum().item<int64_t>();
+  CHECK(linear == std::vector<std::vector<int64_t>>{{tokens, 32}});
+  CHECK(activation == std::vector<std::vector<int64_t>>{{tokens, 48}});
+  CHECK(block == std::vector<std::vector<int64_t>>{{ids.size(0), ids.size(1), 32}});
+  CHECK(old_linear == std::vector<std::vector<int64_t>>{{ids.size(0), ids.size(1), 32}});
+}
+
+namespace {
+/// Adds `delta` to every output element of a linear site, whatever layout it is handed.
+petlab_status_t add_delta(void* user_data, const petlab_hook_ctx_t* ctx, petlab_error_t*) {
+  auto* out = reinterpret_cast<at::Tensor*>(ctx->slots[1]);
+  *out = *out + *static_cast<const double*>(user_data);
+  return PETLAB_OK;
+}
+}  // namespace
+
+TEST_CASE("a linear hook changes the real tokens' hidden states alike in either layout, and padding stays zero") {
+  const SafetensorsFile ref(kFixtures / "bert" / "reference.safetensors");
+  const auto ids = ref.get("input_ids"), mask = ref.get("attention_mask");
+  const double delta = 0.25;
+  auto run = [&](HookLayout layout) {
+    auto model = load_backbone(kFixtures / "bert" / "model");
+    model->surface().sites.add_hook("enc.L0.ffn.out", add_delta, const_cast<double*>(&delta), nullptr, "test",
+                                    nullptr, layout);
+    at::NoGradGuard no_grad;
+    return model->encode(ids, mask).hidden;
+  };
+  const at::Tensor packed = run(HookLayout::token_rows), padded = run(HookLayout::padded);
+  const at::Tensor real = mask.unsqueeze(-1).to(at::kFloat);
+  CHECK(max_abs_diff(packed * real, padded * real) <= 1e-5);
+  CHECK(max_abs_diff(packed * real, ref.get("last_hidden_state") * real) > 1e-3);  // the hook did change them
+  CHECK((packed * (1 - real)).abs().max().item<double>() == 0.0);
 }

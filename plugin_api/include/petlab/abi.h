@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 #define PETLAB_ABI_MAJOR 1
-#define PETLAB_ABI_MINOR 1
+#define PETLAB_ABI_MINOR 2
 
 /* The one symbol a plugin exports. */
 #define PETLAB_ENTRY_SYMBOL "petlab_entry"
@@ -82,9 +82,12 @@ typedef struct petlab_method petlab_method_t;
 typedef enum petlab_site_kind {
   /* `embed`. slots: [0] embeddings [B,T,H] (in/out), [1] attention mask [B,T] int64 (in/out). */
   PETLAB_SITE_EMBED = 0,
-  /* `*.attn.{q,k,v,o}`, `*.ffn.{in,out}`... slots: [0] input x [...,in] (in), [1] output y [...,out] (in/out). */
+  /* `*.attn.{q,k,v,o}`, `*.ffn.{in,out}`... slots: [0] input x [...,in] (in), [1] output y [...,out] (in/out).
+   * Since 1.2 the leading dimensions are [B,T] or, where the host skips padding, [N]: the batch's real tokens
+   * only, so a hook on a LINEAR or ACTIVATION site must treat tokens independently (replica_count > 1 always
+   * gets [B,T]). Hooks of plugins built against 1.0 or 1.1 always get [B,T]. */
   PETLAB_SITE_LINEAR = 1,
-  /* `*.ffn.act`. slots: [0] activation output [...,F] (in/out). */
+  /* `*.ffn.act`. slots: [0] activation output [...,F] (in/out), leading dimensions as for LINEAR. */
   PETLAB_SITE_ACTIVATION = 2,
   /* `*.attn.kv`. slots: [0] keys [B,heads,Tk,D] (in/out), [1] values [B,heads,Tk,D] (in/out),
    * [2] additive attention bias broadcastable to [B,heads,Tq,Tk] (in/out; extend it with the keys). */
