@@ -1,6 +1,8 @@
 #include "backbone/bert.hpp"
 
 #include "backbone/architectures.hpp"
+#include "backbone/attention.hpp"
+#include "backbone/dropout.hpp"
 #include "backbone/token_packing.hpp"
 #include "core/error.hpp"
 
@@ -150,7 +152,7 @@ at::Tensor BertEncoder::self_attention(Layer& l, const at::Tensor& x, const at::
   at::Tensor* kv_slots[] = {&k, &v, &bias};
   surface_.sites.run(l.site_kv, kv_slots, is_training());
   const double dropout = is_training() ? options_.attention_dropout : 0.0;
-  at::Tensor context = at::scaled_dot_product_attention(q, k, v, bias.to(q.dtype()), dropout);
+  at::Tensor context = attention(q, k, v, bias.to(q.dtype()), dropout);
   return linear(l.o, l.site_o, packing.pack(context.transpose(1, 2).reshape({B, T, options_.hidden})), packing);
 }
 
@@ -185,13 +187,13 @@ EncoderOutput BertEncoder::encode(const at::Tensor& input_ids, const at::Tensor&
   h = h + position_->forward(position_ids(input_ids, T)) + token_type_->forward(types);
   // Fused multi-seed replicas own rows of the batch, so their hooks need the rows: no packing there.
   const TokenPacking packing(mask, /*enabled=*/surface_.sites.replica_count() == 1);
-  h = at::dropout(embed_norm_->forward(packing.pack(h)), options_.hidden_dropout, is_training());
+  h = fast_dropout(embed_norm_->forward(packing.pack(h)), options_.hidden_dropout, is_training());
 
   // Additive bias [B,1,1,T]: 0 on tokens, the dtype's lowest value on padding (as HF does).
   const at::Tensor bias = (1.0 - mask.to(h.dtype())).mul(std::numeric_limits<float>::lowest()).view({mask.size(0), 1, 1, T});
   for (auto& l : layers_) {
     at::Tensor x = h;
-    at::Tensor a = at::dropout(self_attention(l, x, bias, packing), options_.hidden_dropout, is_training());
+    at::Tensor a = fast_dropout(self_attention(l, x, bias, packing), options_.hidden_dropout, is_training());
     run_block(l.site_attn_block, x, a, packing);
     h = l.attn_norm->forward(x + a);
 
@@ -199,7 +201,7 @@ EncoderOutput BertEncoder::encode(const at::Tensor& input_ids, const at::Tensor&
     at::Tensor act = activation(linear(l.in, l.site_in, x, packing));
     at::Tensor* act_slots[] = {&act};
     packing.run_site(surface_.sites, l.site_act, act_slots, is_training());
-    at::Tensor f = at::dropout(linear(l.out, l.site_out, act, packing), options_.hidden_dropout, is_training());
+    at::Tensor f = fast_dropout(linear(l.out, l.site_out, act, packing), options_.hidden_dropout, is_training());
     run_block(l.site_ffn_block, x, f, packing);
     h = l.ffn_norm->forward(x + f);
   }

@@ -1,6 +1,7 @@
 #include "backbone/heads.hpp"
 
 #include "backbone/bert.hpp"
+#include "backbone/dropout.hpp"
 #include "core/error.hpp"
 
 #include <ATen/ATen.h>
@@ -40,10 +41,10 @@ at::Tensor EncoderHead::forward(const EncoderOutput& encoded, int64_t num_choice
   const bool training = is_training();
   at::Tensor x;
   if (use_pooler_) {
-    x = at::dropout(static_cast<BertEncoder&>(backbone_).pool(encoded.hidden), options_.dropout, training);
+    x = fast_dropout(static_cast<BertEncoder&>(backbone_).pool(encoded.hidden), options_.dropout, training);
   } else {
-    x = at::dropout(encoded.hidden.select(1, 0), options_.dropout, training);
-    x = at::dropout(at::tanh(dense_->forward(x)), options_.dropout, training);
+    x = fast_dropout(encoded.hidden.select(1, 0), options_.dropout, training);
+    x = fast_dropout(at::tanh(dense_->forward(x)), options_.dropout, training);
   }
   at::Tensor logits = out_->forward(x);
   switch (options_.kind) {

@@ -1,6 +1,7 @@
 #include "backbone/t5.hpp"
 
 #include "backbone/architectures.hpp"
+#include "backbone/dropout.hpp"
 #include "core/error.hpp"
 
 #include <ATen/ATen.h>
@@ -96,23 +97,23 @@ EncoderOutput T5Model::encode(const at::Tensor& input_ids, const at::Tensor& att
   at::Tensor mask = attention_mask.defined() ? attention_mask : at::ones_like(input_ids);
   at::Tensor* embed_slots[] = {&h, &mask};
   surface_.sites.run(site_embed_, embed_slots, is_training());
-  h = at::dropout(h, options_.dropout, is_training());
+  h = fast_dropout(h, options_.dropout, is_training());
 
   // Layer 0's relative position bias is shared by every layer; the padding mask rides on it.
   const int64_t T = h.size(1);
   const at::Tensor bias =
       encoder_.front()->self_attention().position_bias(0, T, T) + padding_bias(mask, h.scalar_type());
   for (auto& block : encoder_) h = block->forward(h, bias, {}, {}, nullptr);
-  h = at::dropout(encoder_norm_->forward(h), options_.dropout, is_training());
+  h = fast_dropout(encoder_norm_->forward(h), options_.dropout, is_training());
   return {h, mask};
 }
 
 at::Tensor T5Model::run_decoder(at::Tensor h, const at::Tensor& self_bias, const at::Tensor& encoder_hidden,
                                 const at::Tensor& cross_bias, T5DecoderState* state) {
-  h = at::dropout(h, options_.dropout, is_training());
+  h = fast_dropout(h, options_.dropout, is_training());
   for (size_t i = 0; i < decoder_.size(); ++i)
     h = decoder_[i]->forward(h, self_bias, encoder_hidden, cross_bias, state ? &state->layers[i] : nullptr);
-  return at::dropout(decoder_norm_->forward(h), options_.dropout, is_training());
+  return fast_dropout(decoder_norm_->forward(h), options_.dropout, is_training());
 }
 
 at::Tensor T5Model::lm_logits(const at::Tensor& decoder_hidden) const {

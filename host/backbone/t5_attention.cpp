@@ -1,5 +1,7 @@
 #include "backbone/t5_attention.hpp"
 
+#include "backbone/attention.hpp"
+
 #include <ATen/ATen.h>
 
 #include <cmath>
@@ -95,8 +97,7 @@ void T5Attention::run_kv_hooks(at::Tensor& keys, at::Tensor& values, at::Tensor&
 at::Tensor T5Attention::attend(const at::Tensor& queries, const at::Tensor& keys, const at::Tensor& values,
                                const at::Tensor& bias) {
   const double dropout = is_training() ? options_.dropout : 0.0;
-  const at::Tensor context = at::scaled_dot_product_attention(queries, keys, values, bias.to(queries.dtype()), dropout,
-                                                              /*is_causal=*/false, /*scale=*/1.0);
+  const at::Tensor context = attention(queries, keys, values, bias.to(queries.dtype()), dropout, /*scale=*/1.0);
   const int64_t B = queries.size(0), Tq = queries.size(2);
   return linear(o_, site_o_, context.transpose(1, 2).reshape({B, Tq, options_.inner_dim()}));
 }

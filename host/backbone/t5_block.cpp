@@ -1,5 +1,7 @@
 #include "backbone/t5_block.hpp"
 
+#include "backbone/dropout.hpp"
+
 #include <ATen/ATen.h>
 
 namespace petlab {
@@ -52,7 +54,7 @@ at::Tensor T5FeedForward::forward(const at::Tensor& x) {
   at::Tensor* act_slots[] = {&act};
   sites_.run(site_act_, act_slots, is_training());
   // Dropout after the site: a scaling hook there commutes with it, and wo sees exactly what HF's wo sees.
-  return linear(wo_, site_out_, at::dropout(act, options_.dropout, is_training()));
+  return linear(wo_, site_out_, fast_dropout(act, options_.dropout, is_training()));
 }
 
 T5Block::T5Block(const T5Options& o, ModelSurface& surface, const std::string& stack, int layer)
@@ -81,7 +83,7 @@ T5Block::T5Block(const T5Options& o, ModelSurface& surface, const std::string& s
 }
 
 at::Tensor T5Block::residual(SiteId site, const at::Tensor& x, at::Tensor h) {
-  h = at::dropout(h, options_.dropout, is_training());
+  h = fast_dropout(h, options_.dropout, is_training());
   at::Tensor in = x;
   at::Tensor* slots[] = {&in, &h};
   sites_.run(site, slots, is_training());
