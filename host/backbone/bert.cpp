@@ -2,6 +2,7 @@
 
 #include "backbone/architectures.hpp"
 #include "backbone/attention.hpp"
+#include "backbone/attention_groups.hpp"
 #include "backbone/dropout.hpp"
 #include "backbone/token_packing.hpp"
 #include "core/error.hpp"
@@ -10,6 +11,8 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <vector>
 
 namespace petlab {
 
@@ -141,18 +144,31 @@ at::Tensor BertEncoder::activation(const at::Tensor& x) const {
 }
 
 at::Tensor BertEncoder::self_attention(Layer& l, const at::Tensor& x, const at::Tensor& bias_in,
-                                       const TokenPacking& packing) {
-  const int64_t B = bias_in.size(0), T = bias_in.size(3), heads = options_.heads, D = options_.hidden / heads;
-  // Projections run on the packed tokens; attention mixes the tokens of a row, so it sees the padded layout.
-  auto split = [&](const at::Tensor& t) { return packing.unpack(t).view({B, T, heads, D}).transpose(1, 2); };
-  at::Tensor q = split(linear(l.q, l.site_q, x, packing));
-  at::Tensor k = split(linear(l.k, l.site_k, x, packing));
-  at::Tensor v = split(linear(l.v, l.site_v, x, packing));
-  at::Tensor bias = bias_in;
-  at::Tensor* kv_slots[] = {&k, &v, &bias};
-  surface_.sites.run(l.site_kv, kv_slots, is_training());
+                                       const TokenPacking& packing, const AttentionGroups* groups) {
+  const int64_t heads = options_.heads, D = options_.hidden / heads;
   const double dropout = is_training() ? options_.attention_dropout : 0.0;
-  at::Tensor context = attention(q, k, v, bias.to(q.dtype()), dropout);
+  const at::Tensor q = linear(l.q, l.site_q, x, packing), k = linear(l.k, l.site_k, x, packing),
+                   v = linear(l.v, l.site_v, x, packing);
+  if (groups != nullptr && !surface_.sites.has_hooks(l.site_kv)) {
+    // Packed tokens, regrouped by length: attention computes few padded pairs.
+    const auto qs = groups->split(q), ks = groups->split(k), vs = groups->split(v);
+    std::vector<at::Tensor> contexts;
+    for (size_t g = 0; g < qs.size(); ++g) {
+      const AttentionGroups::Group& group = groups->groups()[g];
+      auto split = [&](const at::Tensor& t) { return t.view({group.rows, group.width, heads, D}).transpose(1, 2); };
+      const at::Tensor context = attention(split(qs[g]), split(ks[g]), split(vs[g]), group.bias.to(q.dtype()), dropout);
+      contexts.push_back(context.transpose(1, 2).reshape({group.rows * group.width, options_.hidden}));
+    }
+    return linear(l.o, l.site_o, groups->merge(contexts), packing);
+  }
+  // The padded layout [B, heads, T, D], which attention-site hooks (prefixes) are promised.
+  const int64_t B = bias_in.size(0), T = bias_in.size(3);
+  auto split = [&](const at::Tensor& t) { return packing.unpack(t).view({B, T, heads, D}).transpose(1, 2); };
+  at::Tensor qh = split(q), kh = split(k), vh = split(v);
+  at::Tensor bias = bias_in;
+  at::Tensor* kv_slots[] = {&kh, &vh, &bias};
+  surface_.sites.run(l.site_kv, kv_slots, is_training());
+  at::Tensor context = attention(qh, kh, vh, bias.to(q.dtype()), dropout);
   return linear(l.o, l.site_o, packing.pack(context.transpose(1, 2).reshape({B, T, options_.hidden})), packing);
 }
 
@@ -187,13 +203,15 @@ EncoderOutput BertEncoder::encode(const at::Tensor& input_ids, const at::Tensor&
   h = h + position_->forward(position_ids(input_ids, T)) + token_type_->forward(types);
   // Fused multi-seed replicas own rows of the batch, so their hooks need the rows: no packing there.
   const TokenPacking packing(mask, /*enabled=*/surface_.sites.replica_count() == 1);
+  std::optional<AttentionGroups> groups;
+  if (packing.active()) groups.emplace(mask, options_.heads);
   h = fast_dropout(embed_norm_->forward(packing.pack(h)), options_.hidden_dropout, is_training());
 
   // Additive bias [B,1,1,T]: 0 on tokens, the dtype's lowest value on padding (as HF does).
   const at::Tensor bias = (1.0 - mask.to(h.dtype())).mul(std::numeric_limits<float>::lowest()).view({mask.size(0), 1, 1, T});
   for (auto& l : layers_) {
     at::Tensor x = h;
-    at::Tensor a = fast_dropout(self_attention(l, x, bias, packing), options_.hidden_dropout, is_training());
+    at::Tensor a = fast_dropout(self_attention(l, x, bias, packing, groups ? &*groups : nullptr), options_.hidden_dropout, is_training());
     run_block(l.site_attn_block, x, a, packing);
     h = l.attn_norm->forward(x + a);
 

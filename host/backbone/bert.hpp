@@ -14,6 +14,7 @@
 
 namespace petlab {
 
+class AttentionGroups;
 class TokenPacking;
 
 struct BertOptions {
@@ -52,7 +53,10 @@ class BertEncoder : public Backbone {
   void build_layer(int index);
   /// A linear layer and its site's hooks, on packed tokens (rows [N, in]) or the padded layout.
   at::Tensor linear(torch::nn::Linear layer, SiteId site, const at::Tensor& x, const TokenPacking& packing);
-  at::Tensor self_attention(Layer& layer, const at::Tensor& x, const at::Tensor& bias, const TokenPacking& packing);
+  /// Self-attention of a layer; with `groups` (packed tokens, no hooks on the layer's attention site) by groups
+  /// of similar lengths, else on the padded layout.
+  at::Tensor self_attention(Layer& layer, const at::Tensor& x, const at::Tensor& bias, const TokenPacking& packing,
+                            const AttentionGroups* groups);
   /// Runs the hooks of a block site (if any) on the padded layout; h is the sublayer output before the residual.
   void run_block(SiteId site, const at::Tensor& x, at::Tensor& h, const TokenPacking& packing);
   at::Tensor activation(const at::Tensor& x) const;

@@ -3,10 +3,14 @@
 // attention with dropout off equals SDPA.
 #include "backbone/attention.hpp"
 #include "backbone/dropout.hpp"
+#include "backbone/dropout_kernels.hpp"
 
 #include <doctest/doctest.h>
 
 #include <ATen/ATen.h>
+
+#include <cstdint>
+#include <vector>
 
 using namespace petlab;
 
@@ -22,7 +26,7 @@ TEST_CASE("dropout drops a share p of the elements and scales the others by 1 / 
     CHECK(std::abs(share - p) < 0.002);  // 1e6 draws: the binomial's sd is below 0.0005
     const at::Tensor kept = dropped.logical_not();
     CHECK(at::allclose(y.masked_select(kept), x.masked_select(kept) / (1.0 - p)));
-    // Neighbouring elements are independent (two of them come from one hash): P(both dropped) = p².
+    // Neighbouring elements are independent: P(both dropped) = p².
     const double both = (dropped.flatten().slice(0, 0, -1) & dropped.flatten().slice(0, 1)).to(at::kDouble).mean().item<double>();
     CHECK(std::abs(both - p * p) < 0.003);
   }
@@ -73,4 +77,20 @@ TEST_CASE("attention computes SDPA's result, and with dropout keeps its expectat
   const int draws = 4000;
   for (int i = 0; i < draws; ++i) sum += attention(q, k, v, bias, 0.2);
   CHECK((sum / draws - reference).abs().max().item<double>() < 0.1);
+}
+
+TEST_CASE("the vectorised mask kernels agree with the element-wise definition") {
+  // Whichever path this processor takes (AVX2 or portable), element j is decided by draw(first + j) alone.
+  const uint32_t first = 4294967000u, count = 1000, lo = 0x12345678u, hi = 0x9ABCDEF0u, threshold = 1u << 30;  // index wraps
+  std::vector<uint8_t> keep(count);
+  dropout_kernels::draw_keep(keep.data(), first, count, lo, hi, threshold);
+  int mismatches = 0;
+  for (uint32_t j = 0; j < count; ++j)
+    mismatches += keep[j] != (dropout_kernels::draw(first + j, lo, hi) >= threshold ? 1 : 0);
+  CHECK(mismatches == 0);
+  std::vector<float> in(count), out(count);
+  for (uint32_t j = 0; j < count; ++j) in[j] = static_cast<float>(j) - 500.0f;
+  dropout_kernels::scale_kept(in.data(), out.data(), keep.data(), count, 1.25f);
+  for (uint32_t j = 0; j < count; ++j) mismatches += out[j] != (keep[j] ? in[j] * 1.25f : 0.0f);
+  CHECK(mismatches == 0);
 }
