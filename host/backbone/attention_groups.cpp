@@ -59,7 +59,8 @@ AttentionGroups::AttentionGroups(const at::Tensor& attention_mask, int64_t heads
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return counts[a] > counts[b]; });
   std::vector<int64_t> sorted(order.size());
   for (size_t i = 0; i < order.size(); ++i) sorted[i] = std::max<int64_t>(1, counts[order[i]]);
-  std::vector<size_t> starts = cut_by_length(sorted, heads, max_groups, per_group >= 0 ? per_group : group_overhead(attention_mask.device()));
+  const double overhead = per_group >= 0 ? per_group : group_overhead(attention_mask.device());
+  std::vector<size_t> starts = cut_by_length(sorted, heads, max_groups, overhead);
   starts.push_back(order.size());
 
   std::vector<int64_t> gather, scatter(static_cast<size_t>(tokens_));

@@ -205,13 +205,14 @@ EncoderOutput BertEncoder::encode(const at::Tensor& input_ids, const at::Tensor&
   const TokenPacking packing(mask, /*enabled=*/surface_.sites.replica_count() == 1);
   std::optional<AttentionGroups> groups;
   if (packing.active()) groups.emplace(mask, options_.heads);
+  const AttentionGroups* by_length = groups ? &*groups : nullptr;
   h = fast_dropout(embed_norm_->forward(packing.pack(h)), options_.hidden_dropout, is_training());
 
   // Additive bias [B,1,1,T]: 0 on tokens, the dtype's lowest value on padding (as HF does).
   const at::Tensor bias = (1.0 - mask.to(h.dtype())).mul(std::numeric_limits<float>::lowest()).view({mask.size(0), 1, 1, T});
   for (auto& l : layers_) {
     at::Tensor x = h;
-    at::Tensor a = fast_dropout(self_attention(l, x, bias, packing, groups ? &*groups : nullptr), options_.hidden_dropout, is_training());
+    at::Tensor a = fast_dropout(self_attention(l, x, bias, packing, by_length), options_.hidden_dropout, is_training());
     run_block(l.site_attn_block, x, a, packing);
     h = l.attn_norm->forward(x + a);
 

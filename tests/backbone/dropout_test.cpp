@@ -27,7 +27,8 @@ TEST_CASE("dropout drops a share p of the elements and scales the others by 1 / 
     const at::Tensor kept = dropped.logical_not();
     CHECK(at::allclose(y.masked_select(kept), x.masked_select(kept) / (1.0 - p)));
     // Neighbouring elements are independent: P(both dropped) = p².
-    const double both = (dropped.flatten().slice(0, 0, -1) & dropped.flatten().slice(0, 1)).to(at::kDouble).mean().item<double>();
+    const at::Tensor flat = dropped.flatten();
+    const double both = (flat.slice(0, 0, -1) & flat.slice(0, 1)).to(at::kDouble).mean().item<double>();
     CHECK(std::abs(both - p * p) < 0.003);
   }
 }
@@ -81,7 +82,8 @@ TEST_CASE("attention computes SDPA's result, and with dropout keeps its expectat
 
 TEST_CASE("the vectorised mask kernels agree with the element-wise definition") {
   // Whichever path this processor takes (AVX2 or portable), element j is decided by draw(first + j) alone.
-  const uint32_t first = 4294967000u, count = 1000, lo = 0x12345678u, hi = 0x9ABCDEF0u, threshold = 1u << 30;  // index wraps
+  // The index wraps past 2^32 within the range, as uint32 arithmetic does.
+  const uint32_t first = 4294967000u, count = 1000, lo = 0x12345678u, hi = 0x9ABCDEF0u, threshold = 1u << 30;
   std::vector<uint8_t> keep(count);
   dropout_kernels::draw_keep(keep.data(), first, count, lo, hi, threshold);
   int mismatches = 0;
