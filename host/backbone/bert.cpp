@@ -137,6 +137,21 @@ at::Tensor BertEncoder::linear(torch::nn::Linear layer, SiteId site, const at::T
   return y;
 }
 
+std::array<at::Tensor, 3> BertEncoder::project_qkv(Layer& l, const at::Tensor& x, const TokenPacking& packing) {
+  const at::Tensor weight = l.qkv_weight.get({l.q->weight, l.k->weight, l.v->weight});
+  const at::Tensor bias = l.qkv_bias.get({l.q->bias, l.k->bias, l.v->bias});
+  const std::vector<at::Tensor> parts = at::linear(x, weight, bias).chunk(3, -1);
+  const SiteId sites[] = {l.site_q, l.site_k, l.site_v};
+  std::array<at::Tensor, 3> out;
+  for (size_t i = 0; i < 3; ++i) {
+    at::Tensor in = x;
+    out[i] = parts[i];
+    at::Tensor* slots[] = {&in, &out[i]};
+    packing.run_site(surface_.sites, sites[i], slots, is_training());
+  }
+  return out;
+}
+
 at::Tensor BertEncoder::activation(const at::Tensor& x) const {
   if (options_.activation == "gelu") return at::gelu(x);
   if (options_.activation == "gelu_new") return at::gelu(x, "tanh");
@@ -147,8 +162,7 @@ at::Tensor BertEncoder::self_attention(Layer& l, const at::Tensor& x, const at::
                                        const TokenPacking& packing, const AttentionGroups* groups) {
   const int64_t heads = options_.heads, D = options_.hidden / heads;
   const double dropout = is_training() ? options_.attention_dropout : 0.0;
-  const at::Tensor q = linear(l.q, l.site_q, x, packing), k = linear(l.k, l.site_k, x, packing),
-                   v = linear(l.v, l.site_v, x, packing);
+  const auto [q, k, v] = project_qkv(l, x, packing);
   if (groups != nullptr && !surface_.sites.has_hooks(l.site_kv)) {
     // Packed tokens, regrouped by length: attention computes few padded pairs.
     const auto qs = groups->split(q), ks = groups->split(k), vs = groups->split(v);

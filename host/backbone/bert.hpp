@@ -4,12 +4,14 @@
 
 #include "backbone/backbone.hpp"
 #include "backbone/checkpoint.hpp"
+#include "backbone/stacked_weights.hpp"
 
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include <array>
 #include <vector>
 
 namespace petlab {
@@ -49,8 +51,11 @@ class BertEncoder : public Backbone {
     torch::nn::Linear q{nullptr}, k{nullptr}, v{nullptr}, o{nullptr}, in{nullptr}, out{nullptr};
     torch::nn::LayerNorm attn_norm{nullptr}, ffn_norm{nullptr};
     SiteId site_q, site_k, site_v, site_kv, site_o, site_attn_block, site_in, site_act, site_out, site_ffn_block;
+    StackedWeights qkv_weight, qkv_bias;  ///< q, k, v stacked for one GEMM
   };
   void build_layer(int index);
+  /// q, k and v from one GEMM over their stacked weights, each then through its site's hooks.
+  std::array<at::Tensor, 3> project_qkv(Layer& layer, const at::Tensor& x, const TokenPacking& packing);
   /// A linear layer and its site's hooks, on packed tokens (rows [N, in]) or the padded layout.
   at::Tensor linear(torch::nn::Linear layer, SiteId site, const at::Tensor& x, const TokenPacking& packing);
   /// Self-attention of a layer; with `groups` (packed tokens, no hooks on the layer's attention site) by groups
