@@ -2,6 +2,8 @@
 #include "backbone/backbone.hpp"
 #include "backbone/bert.hpp"
 #include "backbone/safetensors.hpp"
+#include "plugin/method.hpp"
+#include "plugin/registry.hpp"
 
 #include <doctest/doctest.h>
 
@@ -10,6 +12,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
+#include <utility>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -200,4 +203,25 @@ TEST_CASE("a linear hook changes the real tokens' hidden states alike in either 
   CHECK(max_abs_diff(packed * real, padded * real) <= 1e-5);
   CHECK(max_abs_diff(packed * real, ref.get("last_hidden_state") * real) > 1e-3);  // the hook did change them
   CHECK((packed * (1 - real)).abs().max().item<double>() == 0.0);
+}
+
+TEST_CASE("plugins built against ABI 1.2 get packed rows on linear sites, plugins built against 1.1 [B, T, F]") {
+  MethodRegistry registry;
+  registry.load_directories({PETLAB_TEST_LAYOUT_PLUGIN_DIR});
+  const SafetensorsFile ref(kFixtures / "bert" / "reference.safetensors");
+  const at::Tensor mask = ref.get("attention_mask");
+  REQUIRE(mask.eq(0).any().item<bool>());
+  for (const auto& [id, rank] : {std::pair{"layout-probe", 2}, std::pair{"layout-probe-v1.1", 3}}) {
+    const std::string name = id;
+    CAPTURE(name);
+    auto model = load_backbone(kFixtures / "bert" / "model");
+    auto method = registry.create(name, {{"site", "enc.L1.attn.v"}});
+    method->attach(model->surface());
+    at::NoGradGuard no_grad;
+    const at::Tensor hidden = model->encode(ref.get("input_ids"), mask, ref.get("token_type_ids")).hidden;
+    CHECK(model->surface().params.find(name + "/rank")->tensor.item<int>() == rank);
+    // Either way the hidden states are HF's: the host packs and unpacks around the old plugin's hook.
+    const at::Tensor real = mask.unsqueeze(-1).to(at::kFloat);
+    CHECK(max_abs_diff(hidden * real, ref.get("last_hidden_state") * real) <= 1e-4);
+  }
 }
