@@ -1,6 +1,6 @@
 // The real tokens of a right-padded batch gathered into rows [N, ...], so that token-wise work (linears, norms,
-// the FFN, dropout) skips padding. Attention, which mixes tokens within a row, runs on the padded layout again:
-// unpack() scatters back into [B, T, ...] with zeros at padding.
+// the FFN, dropout) skips padding. Attention, which mixes tokens within a row, needs rows again: by length groups
+// (attention_groups.hpp), or the padded layout, where unpack() scatters back into [B, T, ...] with zeros.
 //
 // Under random batching most of a GLUE batch is padding (the longest row sets the width), so this is where an
 // encoder's time goes; with length-grouped batches the saving is smaller but still positive.

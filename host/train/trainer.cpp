@@ -167,6 +167,7 @@ Evaluation Trainer::evaluate(const EncodedDataset& data, const std::vector<tasks
       predictions[i] = std::move(p);
     }
   }
+  if (merged) merged->close();  // a method that cannot unmerge fails the run here, with its message
   Evaluation e;
   e.scores = task_.score(examples, predictions);
   e.loss = loss_rows > 0 ? loss_sum / static_cast<double>(loss_rows) : std::nan("");

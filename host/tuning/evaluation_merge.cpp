@@ -5,6 +5,9 @@
 
 #include <ATen/ATen.h>
 
+#include <exception>
+#include <utility>
+
 namespace petlab {
 
 EvaluationMerge::EvaluationMerge(TunedModel& model) : model_(model) {
@@ -52,8 +55,17 @@ EvaluationMerge::Scope::Scope(EvaluationMerge& owner)
   if (owner_ != nullptr) owner_->merge();
 }
 
+void EvaluationMerge::Scope::close() {
+  EvaluationMerge* owner = std::exchange(owner_, nullptr);
+  if (owner != nullptr) owner->unmerge();
+}
+
 EvaluationMerge::Scope::~Scope() {
-  if (owner_ != nullptr) owner_->unmerge();
+  try {
+    close();
+  } catch (const std::exception& e) {
+    log::error("evaluation merge: could not unmerge after a failed evaluation: {}", e.what());
+  }
 }
 
 }  // namespace petlab

@@ -28,6 +28,9 @@ class EvaluationMerge {
   class Scope {
    public:
     explicit Scope(EvaluationMerge& owner);
+    /// Unmerges and restores the weights now; throws petlab::Error when a method cannot unmerge.
+    void close();
+    /// Closes a scope left open (an exception is on its way), logging instead of throwing.
     ~Scope();
     Scope(const Scope&) = delete;
     Scope& operator=(const Scope&) = delete;

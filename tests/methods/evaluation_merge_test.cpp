@@ -71,7 +71,7 @@ TEST_CASE("merged evaluation gives the hooked outputs and leaves the backbone bi
     EvaluationMerge merge(*model);
     REQUIRE(merge.available());
     for (int evaluation = 0; evaluation < 25; ++evaluation) {
-      EvaluationMerge::Scope scope(merge);
+      EvaluationMerge::Scope scope(merge);  // closed by its destructor, as when an evaluation throws
       CHECK(model->merged());
       if (evaluation == 0) {
         CHECK(!bitwise_equal(*model, before));  // the updates really are in the weights now
@@ -80,6 +80,10 @@ TEST_CASE("merged evaluation gives the hooked outputs and leaves the backbone bi
         CHECK(diff <= 1e-4 * std::max(1.0, hooked.abs().max().item<double>()));
       }
     }
+    CHECK(!model->merged());
+    CHECK(bitwise_equal(*model, before));
+    EvaluationMerge::Scope closed(merge);
+    closed.close();  // the trainer's way: explicitly, so an unmerge error surfaces
     CHECK(!model->merged());
     CHECK(bitwise_equal(*model, before));
     CHECK(at::equal(hidden(*model, ref), hooked));
