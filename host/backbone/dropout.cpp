@@ -46,9 +46,9 @@ void masked_scale(const at::Tensor& in, const at::Tensor& out, const at::Tensor&
     at::parallel_for(0, in.numel(), 32768, [&](int64_t begin, int64_t end) {
       for (int64_t start = begin; start < end;) {  // split at multiples of 2^32, where the block changes
         const int64_t block = start >> 32, stop = std::min(end, (block + 1) << 32);
-        if (draw)
-          dropout_kernels::draw_keep(kept + start, static_cast<uint32_t>(start), static_cast<uint32_t>(stop - start), lo,
-                    hi ^ (static_cast<uint32_t>(block) * 0x85EBCA6Bu), threshold);
+        const auto first = static_cast<uint32_t>(start), count = static_cast<uint32_t>(stop - start);
+        const uint32_t block_key = hi ^ (static_cast<uint32_t>(block) * 0x85EBCA6Bu);
+        if (draw) dropout_kernels::draw_keep(kept + start, first, count, lo, block_key, threshold);
         scale_kept(src + start, dst + start, kept + start, stop - start, scale);
         start = stop;
       }
