@@ -38,7 +38,7 @@ void TokenPacking::run_site(const SiteRegistry& sites, SiteId site, std::span<at
   if (!active() || !sites.needs_padded_layout(site)) return sites.run(site, slots, training);
   for (at::Tensor* slot : slots) *slot = unpack(*slot);
   sites.run(site, slots, training);
-  for (at::Tensor* slot : slots) *slot = pack(*slot);
+  *slots.back() = pack(*slots.back());  // the one in/out slot of both kinds; the linear's input x is read-only
 }
 
 }  // namespace petlab

@@ -31,8 +31,8 @@ class TokenPacking {
   at::Tensor unpack(const at::Tensor& packed) const;
 
   /// Runs the hooks of a token-wise site (LINEAR, ACTIVATION) whose slots hold packed tensors. When a hook
-  /// there needs the padded layout (a plugin older than ABI 1.2), the slots are unpacked for the call and
-  /// packed again after it.
+  /// there needs the padded layout (a plugin older than ABI 1.2), the slots are unpacked for the call and the
+  /// output slot (the last) is packed again after it.
   void run_site(const SiteRegistry& sites, SiteId site, std::span<at::Tensor* const> slots, bool training) const;
 
  private:

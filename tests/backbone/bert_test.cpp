@@ -200,6 +200,16 @@ TEST_CASE("a linear hook changes the real tokens' hidden states alike in either 
   };
   const at::Tensor packed = run(HookLayout::token_rows), padded = run(HookLayout::padded);
   const at::Tensor real = mask.unsqueeze(-1).to(at::kFloat);
+  // Independent of either hook layout: adding delta to a linear's outputs is adding it to that linear's bias.
+  auto shifted = load_backbone(kFixtures / "bert" / "model");
+  at::Tensor expected;
+  {
+    at::NoGradGuard no_grad;
+    shifted->surface().params.find("encoder.layer.0.output.dense.bias")->tensor.add_(delta);
+    expected = shifted->encode(ids, mask).hidden;
+  }
+  CHECK(max_abs_diff(packed * real, expected * real) <= 1e-5);
+  CHECK(max_abs_diff(padded * real, expected * real) <= 1e-5);
   CHECK(max_abs_diff(packed * real, padded * real) <= 1e-5);
   CHECK(max_abs_diff(packed * real, ref.get("last_hidden_state") * real) > 1e-3);  // the hook did change them
   CHECK((packed * (1 - real)).abs().max().item<double>() == 0.0);

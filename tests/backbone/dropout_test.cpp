@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
 
 #include <cstdint>
 #include <vector>
@@ -73,6 +74,19 @@ TEST_CASE("attention computes SDPA's result, and with dropout keeps its expectat
   CHECK(at::allclose(attention(q, k, v, bias, 0.0), reference, 1e-5, 1e-5));
   CHECK(at::allclose(attention(q, k, v, bias, 0.0, 0.5),
                      at::scaled_dot_product_attention(q, k, v, bias, 0.0, false, 0.5), 1e-5, 1e-5));
+  // The explicit path (taken whenever p > 0 on the CPU) against SDPA, values and gradients: at p = 1e-12 the
+  // kernel's 32-bit threshold is 0, so nothing is dropped and the scale is 1 to float precision.
+  const at::Tensor qg = q.clone().requires_grad_(true), kg = k.clone().requires_grad_(true),
+                   vg = v.clone().requires_grad_(true);
+  const at::Tensor explicit_out = attention(qg, kg, vg, bias, 1e-12);
+  CHECK(at::allclose(explicit_out, reference, 1e-5, 1e-5));
+  const at::Tensor probe = at::randn_like(reference);
+  const auto ours = torch::autograd::grad({(explicit_out * probe).sum()}, {qg, kg, vg});
+  const at::Tensor qs = q.clone().requires_grad_(true), ks = k.clone().requires_grad_(true),
+                   vs = v.clone().requires_grad_(true);
+  const auto sdpa = torch::autograd::grad({(at::scaled_dot_product_attention(qs, ks, vs, bias) * probe).sum()},
+                                          {qs, ks, vs});
+  for (size_t i = 0; i < 3; ++i) CHECK(at::allclose(ours[i], sdpa[i], 1e-4, 1e-5));
   // With dropout: the mean over many draws tends to the result without it.
   at::Tensor sum = at::zeros_like(reference);
   const int draws = 4000;

@@ -6,6 +6,7 @@
 #include "backbone/bert.hpp"
 #include "backbone/safetensors.hpp"
 #include "backbone/t5.hpp"
+#include "methods/built_methods.hpp"
 #include "plugin/registry.hpp"
 
 #include <doctest/doctest.h>
@@ -19,20 +20,12 @@
 
 namespace fs = std::filesystem;
 using namespace petlab;
+using petlab::testing::built_methods;
 
 namespace petlab::adapter_tests {
 
 const fs::path kModels = fs::path(PETLAB_FIXTURE_DIR) / "tiny_models";
 const fs::path kCases = fs::path(PETLAB_FIXTURE_DIR) / "adapters_parity";
-
-const MethodRegistry& registry() {
-  static const MethodRegistry loaded = [] {
-    MethodRegistry r;
-    r.load_directories({PETLAB_PLUGIN_BUILD_DIR});
-    return r;
-  }();
-  return loaded;
-}
 
 int64_t trainable_count(Backbone& model, const std::string& owner) {
   int64_t n = 0;
@@ -54,7 +47,7 @@ std::shared_ptr<Backbone> roberta_base_shape() {
 int64_t roberta_base_count(const std::string& method, const nlohmann::json& knobs) {
   auto model = roberta_base_shape();
   model->surface().params.freeze_all();
-  auto instance = registry().create(method, knobs);
+  auto instance = built_methods().create(method, knobs);
   instance->attach(model->surface());
   return trainable_count(*model, instance->name());
 }
@@ -95,7 +88,7 @@ void check_library_parity(const std::string& name, double tolerance) {
   model->surface().params.freeze_all();
   const Outputs before = forward(*model, ref);
 
-  auto instance = registry().create(c.at("method").get<std::string>(), c.at("knobs"));
+  auto instance = built_methods().create(c.at("method").get<std::string>(), c.at("knobs"));
   instance->attach(model->surface());
   model->eval();
   int expected = 0, copied = 0;
@@ -197,7 +190,7 @@ TEST_CASE("adapter counts on a RoBERTa-base shape follow the closed forms in plu
 }
 
 TEST_CASE("adapter refuses bad knobs with messages that name the knob and what it expects") {
-  const auto& r = registry();
+  const auto& r = built_methods();
   CHECK_THROWS_WITH_AS(r.create("adapter", {{"variant", "serial"}}),
                        doctest::Contains("variant = 'serial'; expected houlsby, pfeiffer, parallel or scaled_parallel"),
                        Error);
@@ -226,8 +219,8 @@ TEST_CASE("adapter refuses bad knobs with messages that name the knob and what i
 
 TEST_CASE("two adapters on the same block site are refused: both claim it") {
   auto model = load_backbone(kModels / "bert" / "model");
-  auto first = registry().create("adapter", {{"variant", "pfeiffer"}});
-  auto second = registry().create("adapter", {{"variant", "scaled_parallel"}}, "adapter.2");
+  auto first = built_methods().create("adapter", {{"variant", "pfeiffer"}});
+  auto second = built_methods().create("adapter", {{"variant", "scaled_parallel"}}, "adapter.2");
   first->attach(model->surface());
   CHECK_THROWS_WITH_AS(second->attach(model->surface()),
                        doctest::Contains("'adapter' and 'adapter.2' both modify adapter of site enc.L0.ffn.block"),

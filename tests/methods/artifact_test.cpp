@@ -5,6 +5,7 @@
 #include "backbone/safetensors.hpp"
 #include "backbone/t5.hpp"
 #include "core/error.hpp"
+#include "methods/built_methods.hpp"
 #include "tuning/tuned_model.hpp"
 
 #include <doctest/doctest.h>
@@ -15,24 +16,16 @@
 
 namespace fs = std::filesystem;
 using namespace petlab;
+using petlab::testing::built_methods;
 
 namespace {
 const fs::path kFixtures = fs::path(PETLAB_FIXTURE_DIR) / "tiny_models";
 const char* kBackbones[] = {"bert", "roberta", "t5-v1_0", "t5-v1_1"};
 
-const MethodRegistry& registry() {
-  static MethodRegistry r = [] {
-    MethodRegistry m;
-    m.load_directories({PETLAB_PLUGIN_BUILD_DIR});
-    return m;
-  }();
-  return r;
-}
-
 std::shared_ptr<Backbone> fresh(const std::string& backbone) { return load_backbone(kFixtures / backbone / "model"); }
 
 std::unique_ptr<TunedModel> tuned(const std::string& backbone, const std::vector<MethodSpec>& methods, uint64_t seed = 7) {
-  return std::make_unique<TunedModel>(fresh(backbone), HeadOptions{.num_labels = 3}, methods, registry(), seed);
+  return std::make_unique<TunedModel>(fresh(backbone), HeadOptions{.num_labels = 3}, methods, built_methods(), seed);
 }
 
 /// Encoder states (and head logits, or T5 logits) in evaluation mode on the fixture's reference inputs.
@@ -86,7 +79,7 @@ void check_round_trip(const std::string& label, const std::string& method, const
     const auto before = outputs(*model, backbone);
     const fs::path dir = scratch(label + "-" + backbone);
     save_artifact(*model, dir, save);
-    auto loaded = load_artifact(dir, fresh(backbone), registry());
+    auto loaded = load_artifact(dir, fresh(backbone), built_methods());
     const auto after = outputs(*loaded, backbone);
     REQUIRE(before.size() == after.size());
     if (saved == Saved::as_trained) {
@@ -152,7 +145,7 @@ TEST_CASE("an artifact saved for another backbone shape is refused, naming what 
   auto model = tuned("bert", {{"bitfit", nullptr}});
   const fs::path dir = scratch("shape");
   save_artifact(*model, dir);
-  CHECK_THROWS_WITH_AS(load_artifact(dir, fresh("t5-v1_1"), registry()),
+  CHECK_THROWS_WITH_AS(load_artifact(dir, fresh("t5-v1_1"), built_methods()),
                        doctest::Contains("model_type: saved \"bert\", this backbone \"t5\""),
                        Error);
 }
@@ -161,7 +154,7 @@ TEST_CASE("an artifact of another method is refused when the run expects a diffe
   auto model = tuned("bert", {{"bitfit", nullptr}});
   const fs::path dir = scratch("method");
   save_artifact(*model, dir);
-  CHECK_THROWS_WITH_AS(load_artifact(dir, fresh("bert"), registry(), {.expected_methods = {"full"}}),
+  CHECK_THROWS_WITH_AS(load_artifact(dir, fresh("bert"), built_methods(), {.expected_methods = {"full"}}),
                        doctest::Contains("the artifact holds method(s) [bitfit], but the run attaches [full]"), Error);
 }
 
@@ -174,14 +167,14 @@ TEST_CASE("a tensor missing from adapter.safetensors is named") {
   for (const auto& name : file.names())
     if (name != "bitfit/enc.L0.attn.q.bias") kept[name] = file.get(name).clone();
   write_safetensors(dir / "adapter.safetensors", kept);
-  CHECK_THROWS_WITH_AS(load_artifact(dir, fresh("t5-v1_1"), registry()),
+  CHECK_THROWS_WITH_AS(load_artifact(dir, fresh("t5-v1_1"), built_methods()),
                        doctest::Contains("has no tensor 'bitfit/enc.L0.attn.q.bias'"), Error);
 }
 
 TEST_CASE("a folder that holds no artifact says what it looked for") {
   const fs::path dir = scratch("empty");
   fs::create_directories(dir);
-  CHECK_THROWS_WITH_AS(load_artifact(dir, fresh("bert"), registry()),
+  CHECK_THROWS_WITH_AS(load_artifact(dir, fresh("bert"), built_methods()),
                        doctest::Contains("neither a petlab artifact (petlab.json) nor a PEFT adapter"), Error);
 }
 

@@ -2,6 +2,7 @@
 // weights and give the hooked outputs; when it closes every backbone tensor is bit for bit what it was, over
 // many evaluations; a run with a method that cannot merge is left alone.
 #include "backbone/safetensors.hpp"
+#include "methods/built_methods.hpp"
 #include "tuning/evaluation_merge.hpp"
 #include "tuning/tuned_model.hpp"
 
@@ -13,22 +14,14 @@
 
 namespace fs = std::filesystem;
 using namespace petlab;
+using petlab::testing::built_methods;
 
 namespace {
 const fs::path kFixtures = fs::path(PETLAB_FIXTURE_DIR) / "tiny_models";
 
-const MethodRegistry& registry() {
-  static MethodRegistry r = [] {
-    MethodRegistry m;
-    m.load_directories({PETLAB_PLUGIN_BUILD_DIR});
-    return m;
-  }();
-  return r;
-}
-
 std::unique_ptr<TunedModel> tuned(const std::string& backbone, const std::vector<MethodSpec>& methods) {
   return std::make_unique<TunedModel>(load_backbone(kFixtures / backbone / "model"), HeadOptions{.num_labels = 2},
-                                      methods, registry(), 11);
+                                      methods, built_methods(), 11);
 }
 
 /// Moves the method parameters away from their (identity) initialisation, so a merge changes the weights.

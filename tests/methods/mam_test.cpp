@@ -4,6 +4,7 @@
 #include "backbone/backbone.hpp"
 #include "backbone/safetensors.hpp"
 #include "backbone/t5.hpp"
+#include "methods/built_methods.hpp"
 #include "plugin/registry.hpp"
 
 #include <doctest/doctest.h>
@@ -15,9 +16,9 @@
 
 namespace fs = std::filesystem;
 using namespace petlab;
+using petlab::testing::built_methods;
 
 namespace petlab::adapter_tests {  // defined in adapter_test.cpp
-const MethodRegistry& registry();
 int64_t trainable_count(Backbone& model, const std::string& owner);
 int64_t roberta_base_count(const std::string& method, const nlohmann::json& knobs);
 void check_library_parity(const std::string& name, double tolerance);
@@ -49,7 +50,7 @@ TEST_CASE("mam folds its prefix MLP into plain prefixes: a fresh attach with the
     const nlohmann::json knobs = {{"prefix_length", 4}, {"mid_dim", 16}, {"ffn_bottleneck", 8}};
     auto trained = load_backbone(kModels / backbone / "model");
     at::manual_seed(0);
-    auto mam = registry().create("mam", knobs);
+    auto mam = built_methods().create("mam", knobs);
     mam->attach(trained->surface());
     {  // the adapter's up projections start at zero: make them matter
       at::NoGradGuard no_grad;
@@ -62,7 +63,7 @@ TEST_CASE("mam folds its prefix MLP into plain prefixes: a fresh attach with the
     auto fresh = load_backbone(kModels / backbone / "model");
     nlohmann::json plain = knobs;
     plain.update(overrides);
-    auto reloaded = registry().create("mam", plain);
+    auto reloaded = built_methods().create("mam", plain);
     reloaded->attach(fresh->surface());
     int copied = 0;
     {
@@ -95,7 +96,7 @@ TEST_CASE("mam counts on a RoBERTa-base shape follow the closed forms in plugins
 }
 
 TEST_CASE("mam refuses bad knobs with messages that name the knob and what it expects") {
-  const auto& r = registry();
+  const auto& r = built_methods();
   CHECK_THROWS_WITH_AS(r.create("mam", {{"ffn_bottleneck", 0}}),
                        doctest::Contains("ffn_bottleneck = 0; expected a positive adapter width"), Error);
   CHECK_THROWS_WITH_AS(r.create("mam", {{"scaling", "large"}}),

@@ -4,6 +4,7 @@
 #include "backbone/heads.hpp"
 #include "backbone/safetensors.hpp"
 #include "backbone/t5.hpp"
+#include "methods/built_methods.hpp"
 #include "plugin/registry.hpp"
 
 #include <doctest/doctest.h>
@@ -15,6 +16,7 @@
 
 namespace fs = std::filesystem;
 using namespace petlab;
+using petlab::testing::built_methods;
 
 namespace {
 const fs::path kFixtures = fs::path(PETLAB_FIXTURE_DIR) / "tiny_models";
@@ -29,14 +31,9 @@ std::shared_ptr<Backbone> run(const std::string& backbone, const std::string& me
   const SafetensorsFile ref(kFixtures / backbone / "reference.safetensors");
   auto model = load_backbone(kFixtures / backbone / "model");
   model->surface().params.freeze_all();
-  static MethodRegistry registry = [] {
-    MethodRegistry r;
-    r.load_directories({PETLAB_PLUGIN_BUILD_DIR});
-    return r;
-  }();
   at::manual_seed(0);  // the init seed
   if (!model->is_encoder_decoder()) head = std::make_unique<EncoderHead>(*model, HeadOptions{.num_labels = 2});
-  instance = registry.create(method, knobs);
+  instance = testing::built_methods().create(method, knobs);
   instance->attach(model->surface());
   model->train();
 

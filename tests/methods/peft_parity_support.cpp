@@ -1,6 +1,7 @@
 #include "methods/peft_parity_support.hpp"
 
 #include "backbone/t5.hpp"
+#include "methods/built_methods.hpp"
 #include "support/run.hpp"
 
 #include <doctest/doctest.h>
@@ -15,14 +16,7 @@ namespace fs = std::filesystem;
 
 namespace petlab::peft_parity {
 
-const MethodRegistry& registry() {
-  static const MethodRegistry r = [] {
-    MethodRegistry loaded;
-    loaded.load_directories({PETLAB_PLUGIN_BUILD_DIR});
-    return loaded;
-  }();
-  return r;
-}
+const MethodRegistry& registry() { return testing::built_methods(); }
 
 const PeftConverter& converter(const std::string& method) {
   const PeftConverter* c = peft_converter_for_method(method);
